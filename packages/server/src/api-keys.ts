@@ -1,0 +1,28 @@
+import { randomBytes, randomUUID } from 'node:crypto'
+import type { ServerContext } from './context.js'
+import type { ApiKey } from './store/store.js'
+
+export const API_KEY_PREFIX = 'tsk_'
+
+/**
+ * Creates an API key: `tsk_` + 256 random bits, returned once; only its keyed MAC is stored.
+ * The prefix lets secret scanners recognise a leaked key.
+ */
+export async function createApiKey(
+  ctx: Pick<ServerContext, 'store' | 'apiKeys' | 'now'>,
+  input: { name: string; scopes: string[]; expiresAt?: number | null },
+): Promise<{ key: string; record: ApiKey }> {
+  const key = API_KEY_PREFIX + randomBytes(32).toString('base64url')
+  const record: ApiKey = {
+    id: randomUUID(),
+    name: input.name,
+    keyHash: ctx.apiKeys.digest(key),
+    scopes: input.scopes,
+    createdAt: ctx.now(),
+    expiresAt: input.expiresAt ?? null,
+    lastUsedAt: null,
+    revokedAt: null,
+  }
+  await ctx.store.createApiKey(record)
+  return { key, record }
+}

@@ -1,0 +1,180 @@
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { type Config, unsafeSettings } from './config.js'
+import { type ContextOptions, createContext, type ServerContext } from './context.js'
+import { accountEndpoints } from './endpoints/account.js'
+import { discoveryEndpoint } from './endpoints/discovery.js'
+import { healthEndpoints } from './endpoints/health.js'
+import { introspectEndpoint } from './endpoints/introspect.js'
+import { jwksEndpoint } from './endpoints/jwks.js'
+import { revokeEndpoint } from './endpoints/revoke.js'
+import { tokenEndpoint } from './endpoints/token.js'
+import { InvalidRequest, OAuthError, PayloadTooLarge } from './errors.js'
+import { registerFormParser } from './http/form-body.js'
+import type { PasswordHasher } from './security/password-hash.js'
+import { createStore } from './store/kysely-store.js'
+import type { Store } from './store/store.js'
+import { loadSecretKey, type SecretKey } from './tokens/secret-key.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    tessera: ServerContext
+  }
+}
+
+export interface BuildOptions {
+  /** A store to use instead of opening `config.databaseUrl`; the caller keeps ownership. */
+  store?: Store
+  /** Injected clock (ms since the epoch), for tests. */
+  now?: () => number
+  /** Fastify logger options, or false for none. Defaults to JSON lines at `config.logLevel`. */
+  logger?: FastifyServerOptions['logger']
+  /** Apply pending migrations before serving (default true). */
+  migrate?: boolean
+  /** How often other instances' key rotations are picked up, in ms (default 1000). */
+  keyPollInterval?: number
+  limiterFactory?: ContextOptions['limiterFactory']
+  passwords?: PasswordHasher
+}
+
+// Headers that carry credentials never reach a log line.
+const REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'res.headers["set-cookie"]',
+]
+
+function toOAuthError(error: FastifyError): OAuthError | undefined {
+  if (error instanceof OAuthError) return error
+  if (error.validation) return new InvalidRequest(error.message.replace(/^body\//, ''))
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new PayloadTooLarge('the request body is too large')
+  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+    return new InvalidRequest('this content type is not accepted here')
+  // Parser messages can quote the body (and so a password); say what is wrong, not what was sent.
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+    return new InvalidRequest('the request could not be parsed')
+  }
+  return undefined
+}
+
+/**
+ * Builds the whole Tessera server as a Fastify instance, ready to `listen()` or `inject()`.
+ *
+ * @example
+ * const app = await buildApp(loadConfig())
+ * await app.listen({ port: app.tessera.config.port, host: app.tessera.config.host })
+ */
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } },
+    trustProxy: config.trustProxy ? [...config.trustProxy] : false,
+    bodyLimit: 64 * 1024,
+    requestIdHeader: false,
+    return503OnClosing: true,
+  })
+  const ownsStore = options.store === undefined
+  const store = options.store ?? createStore(config.databaseUrl, { poolSize: config.databasePoolSize })
+  const secretKey = loadSecretKey(config.secretKey, config.dataDir)
+  if (secretKey.generated) {
+    app.log.warn(
+      'TESSERA_SECRET_KEY is not set: generated one in the data directory. Set it explicitly in production; every instance must share it.',
+    )
+  }
+  for (const warning of unsafeSettings(config)) app.log.warn(warning)
+
+  if (options.migrate !== false) await store.migrate()
+  const ctx = createContext({
+    config,
+    store,
+    secret: secretKey.key as SecretKey,
+    log: app.log,
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.limiterFactory ? { limiterFactory: options.limiterFactory } : {}),
+    ...(options.passwords ? { passwords: options.passwords } : {}),
+  })
+  await ctx.keys.init()
+  app.decorate('tessera', ctx)
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Tessera',
+        version: '0.1.0',
+        description:
+          'OAuth 2 token service: rotating refresh tokens, revocation, introspection, account API.',
+      },
+      servers: [{ url: config.issuer }],
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (RFC 9068)' },
+          clientBasic: { type: 'http', scheme: 'basic' },
+        },
+      },
+    },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+
+  registerFormParser(app)
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const oauth = toOAuthError(error)
+    if (!oauth) {
+      request.log.error({ err: error }, 'unexpected error')
+      return reply.code(500).header('cache-control', 'no-store').send({
+        error: 'server_error',
+        error_description: 'an unexpected error occurred',
+        request_id: request.id,
+      })
+    }
+    if (oauth.status >= 500) request.log.warn({ err: oauth.cause ?? oauth }, oauth.message)
+    else request.log.info({ error: oauth.error, reason: oauth.message }, 'request refused')
+    return reply
+      .code(oauth.status)
+      .headers({ 'cache-control': 'no-store', ...oauth.headers() })
+      .send({ error: oauth.error, error_description: oauth.error_description })
+  })
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({
+      error: 'not_found',
+      error_description: `no route for ${request.method} ${request.url.split('?')[0]}`,
+    }),
+  )
+  app.addHook('onResponse', async (request, reply) => {
+    ctx.metrics.requestDuration.observe(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    )
+  })
+
+  tokenEndpoint(app, ctx)
+  revokeEndpoint(app, ctx)
+  introspectEndpoint(app, ctx)
+  jwksEndpoint(app, ctx)
+  discoveryEndpoint(app, ctx)
+  accountEndpoints(app, ctx)
+  healthEndpoints(app, ctx)
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+
+  const keyPoll = setInterval(() => {
+    ctx.keys.reload().catch((error: unknown) => app.log.debug({ err: error }, 'key reload failed'))
+  }, options.keyPollInterval ?? 1000)
+  keyPoll.unref()
+  const purge = setInterval(() => {
+    store
+      .purgeExpired(ctx.now())
+      .catch((error: unknown) => app.log.warn({ err: error }, 'purge of expired rows failed'))
+  }, 3_600_000)
+  purge.unref()
+  app.addHook('onClose', async () => {
+    clearInterval(keyPoll)
+    clearInterval(purge)
+    if (ownsStore) await store.close()
+  })
+  return app
+}

@@ -1,0 +1,181 @@
+import { pino } from 'pino'
+import {
+  AdminInputError,
+  createClient,
+  createUser,
+  disableUser,
+  openAdmin,
+  rotateSigningKey,
+} from '../admin.js'
+import { createApiKey } from '../api-keys.js'
+import type { Config } from '../config.js'
+import { AlreadyExists } from '../store/store.js'
+import { commaList, parse, required, spaceList, UsageError } from './usage.js'
+
+export interface Io {
+  stdout: (line: string) => void
+  stderr: (line: string) => void
+  readStdin: () => Promise<string>
+}
+
+const json = { json: { type: 'boolean' } } as const
+
+function print(io: Io, asJson: boolean | undefined, value: Record<string, unknown>, text: string): void {
+  io.stdout(asJson ? JSON.stringify(value) : text)
+}
+
+async function withAdmin<T>(
+  config: Config,
+  run: (admin: Awaited<ReturnType<typeof openAdmin>>) => Promise<T>,
+): Promise<T> {
+  // Administrative commands keep stdout for their answer; their log lines (audit) go to stderr.
+  const log = pino({ level: config.logLevel === 'info' ? 'warn' : config.logLevel }, pino.destination(2))
+  const admin = await openAdmin(config, log)
+  try {
+    return await run(admin)
+  } catch (error) {
+    if (error instanceof AdminInputError) throw new UsageError(error.message)
+    if (error instanceof AlreadyExists) throw new UsageError('that name is taken already')
+    throw error
+  } finally {
+    await admin.store.close()
+  }
+}
+
+export async function migrateCommand(config: Config, args: string[], io: Io): Promise<void> {
+  parse(args, {})
+  await withAdmin(config, async () => {
+    io.stdout('database is up to date')
+  })
+}
+
+export async function usersCommand(config: Config, args: string[], io: Io): Promise<void> {
+  const [action, ...rest] = args
+  if (action === 'create') {
+    const { values } = parse(rest, {
+      username: { type: 'string' },
+      password: { type: 'string' },
+      'password-stdin': { type: 'boolean' },
+      roles: { type: 'string' },
+      ...json,
+    })
+    const username = required(values.username, '--username')
+    if ((values.password !== undefined) === Boolean(values['password-stdin'])) {
+      throw new UsageError('give exactly one of --password and --password-stdin')
+    }
+    const password = values.password ?? (await io.readStdin()).replace(/\r?\n$/, '')
+    const user = await withAdmin(config, (admin) =>
+      createUser(admin, { username, password, roles: commaList(values.roles) }),
+    )
+    print(
+      io,
+      values.json,
+      { id: user.id, username: user.username, roles: user.roles },
+      `created user ${user.username} (${user.id})`,
+    )
+    return
+  }
+  if (action === 'disable') {
+    const { values, positionals } = parse(rest, json, 1)
+    const username = required(positionals[0], 'the username')
+    const { user, revoked } = await withAdmin(config, (admin) => disableUser(admin, username))
+    print(
+      io,
+      values.json,
+      { id: user.id, username: user.username, disabled: true, sessions_revoked: revoked },
+      `disabled ${user.username}; revoked ${revoked} session(s)`,
+    )
+    return
+  }
+  throw new UsageError(`unknown command "users ${action ?? ''}": use "users create" or "users disable"`)
+}
+
+export async function clientsCommand(config: Config, args: string[], io: Io): Promise<void> {
+  const [action, ...rest] = args
+  if (action !== 'create')
+    throw new UsageError(`unknown command "clients ${action ?? ''}": use "clients create"`)
+  const { values } = parse(rest, {
+    id: { type: 'string' },
+    secret: { type: 'string' },
+    public: { type: 'boolean' },
+    'grant-types': { type: 'string' },
+    scopes: { type: 'string' },
+    'redirect-uris': { type: 'string' },
+    'require-consent': { type: 'boolean' },
+    ...json,
+  })
+  const id = required(values.id, '--id')
+  const grantTypes = commaList(required(values['grant-types'], '--grant-types'))
+  const client = await withAdmin(config, (admin) =>
+    createClient(admin, {
+      id,
+      ...(values.secret !== undefined ? { secret: values.secret } : {}),
+      isPublic: Boolean(values.public),
+      grantTypes,
+      scopes: spaceList(values.scopes),
+      redirectUris: commaList(values['redirect-uris']),
+      requireConsent: Boolean(values['require-consent']),
+    }),
+  )
+  print(
+    io,
+    values.json,
+    {
+      id: client.id,
+      public: client.isPublic,
+      grant_types: client.grantTypes,
+      scopes: client.scopes,
+      redirect_uris: client.redirectUris,
+    },
+    `created ${client.isPublic ? 'public' : 'confidential'} client ${client.id}`,
+  )
+}
+
+export async function apiKeysCommand(config: Config, args: string[], io: Io): Promise<void> {
+  const [action, ...rest] = args
+  if (action !== 'create')
+    throw new UsageError(`unknown command "api-keys ${action ?? ''}": use "api-keys create"`)
+  const { values } = parse(rest, {
+    name: { type: 'string' },
+    scopes: { type: 'string' },
+    'expires-in': { type: 'string' },
+    ...json,
+  })
+  const name = required(values.name, '--name')
+  const scopes = spaceList(required(values.scopes, '--scopes'))
+  const expiresIn = values['expires-in']
+  if (expiresIn !== undefined && !/^\d+$/.test(expiresIn))
+    throw new UsageError('--expires-in must be a whole number of seconds')
+  const { key, record } = await withAdmin(config, (admin) =>
+    createApiKey(admin, {
+      name,
+      scopes,
+      expiresAt: expiresIn === undefined ? null : admin.now() + Number(expiresIn) * 1000,
+    }),
+  )
+  print(
+    io,
+    values.json,
+    {
+      id: record.id,
+      name: record.name,
+      scopes: record.scopes,
+      key,
+      expires_at: record.expiresAt === null ? null : new Date(record.expiresAt).toISOString(),
+    },
+    `${key}\n(shown once: store it now; Tessera keeps only a keyed hash)`,
+  )
+}
+
+export async function keysCommand(config: Config, args: string[], io: Io): Promise<void> {
+  const [action, ...rest] = args
+  if (action !== 'rotate') throw new UsageError(`unknown command "keys ${action ?? ''}": use "keys rotate"`)
+  const { values } = parse(rest, json)
+  const { kid, alg } = await withAdmin(config, (admin) => rotateSigningKey(admin))
+  print(
+    io,
+    values.json,
+    { kid, alg },
+    `new signing key ${kid} (${alg}); the previous key stays in the JWKS until its tokens expire`,
+  )
+}

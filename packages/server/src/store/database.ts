@@ -1,0 +1,86 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import SqliteDatabase from 'better-sqlite3'
+import { Kysely, type SqliteDatabase as KyselySqliteDatabase, PostgresDialect, SqliteDialect } from 'kysely'
+import pg from 'pg'
+import type { Database } from './schema.js'
+import type { StoreCapabilities } from './store.js'
+
+export interface DatabaseHandle {
+  db: Kysely<Database>
+  capabilities: StoreCapabilities
+  /** True when the driver error means a key already exists (unique or primary key). */
+  isUniqueViolation(error: unknown): boolean
+}
+
+export interface OpenOptions {
+  poolSize?: number
+}
+
+/**
+ * Opens the database named by a `sqlite:` or `postgres://` URL. Where the dialects differ the
+ * difference is recorded here, as a capability, and nowhere else.
+ */
+export function openDatabase(url: string, options: OpenOptions = {}): DatabaseHandle {
+  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length))
+  return openPostgres(url, options.poolSize ?? 10)
+}
+
+function openSqlite(path: string): DatabaseHandle {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  const sqlite = new SqliteDatabase(path, { timeout: 2000 })
+  sqlite.pragma('journal_mode = WAL')
+  // Durable commits: a rotation is on disk before its response is sent (group commit pays for it).
+  sqlite.pragma('synchronous = FULL')
+  sqlite.pragma('foreign_keys = ON')
+  return {
+    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) }),
+    capabilities: { dialect: 'sqlite', groupCommit: true },
+    isUniqueViolation: (error) =>
+      typeof (error as { code?: unknown })?.code === 'string' &&
+      /^SQLITE_CONSTRAINT_(UNIQUE|PRIMARYKEY)$/.test((error as { code: string }).code),
+  }
+}
+
+// Kysely prepares every query anew; better-sqlite3 statements are reusable and the driver runs
+// them synchronously, so caching them by SQL text removes a prepare from every hot-path query.
+function withStatementCache(sqlite: SqliteDatabase.Database): KyselySqliteDatabase {
+  const cache = new Map<string, SqliteDatabase.Statement>()
+  return {
+    close: () => {
+      sqlite.close()
+    },
+    prepare(sql: string) {
+      let statement = cache.get(sql)
+      if (statement === undefined) {
+        statement = sqlite.prepare(sql)
+        if (cache.size < 1000) cache.set(sql, statement)
+      }
+      return statement
+    },
+  }
+}
+
+function openPostgres(url: string, poolSize: number): DatabaseHandle {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    connectionTimeoutMillis: 3000,
+    // A query that cannot finish in time fails (503) instead of hanging a request.
+    statement_timeout: 5000,
+    query_timeout: 6000,
+    types: {
+      getTypeParser: (oid: number, format?: string) =>
+        oid === pg.types.builtins.INT8
+          ? (value: string) => Number(value)
+          : pg.types.getTypeParser(oid, format as 'text'),
+    },
+  })
+  // An idle client whose server went away emits here; without a listener the process would exit.
+  pool.on('error', () => {})
+  return {
+    db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
+    capabilities: { dialect: 'postgres', groupCommit: false },
+    isUniqueViolation: (error) => (error as { code?: unknown })?.code === '23505',
+  }
+}

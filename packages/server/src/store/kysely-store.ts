@@ -1,0 +1,537 @@
+import { randomUUID } from 'node:crypto'
+import { type Kysely, Migrator, type Selectable, type Transaction } from 'kysely'
+import { OAuthError, StoreUnavailable } from '../errors.js'
+import { type DatabaseHandle, type OpenOptions, openDatabase } from './database.js'
+import { initial } from './migrations/0001-initial.js'
+import type {
+  ApiKeysTable,
+  ClientsTable,
+  Database,
+  SessionsTable,
+  SigningKeysTable,
+  UsersTable,
+} from './schema.js'
+import {
+  AlreadyExists,
+  type ApiKey,
+  type AuditEvent,
+  type AuditType,
+  type Client,
+  type RotateInput,
+  type RotateResult,
+  type Session,
+  type SigningKeyRow,
+  type Store,
+  type StoreCapabilities,
+  type User,
+} from './store.js'
+
+const MIGRATIONS = { '0001-initial': initial }
+
+const list = (text: string): string[] => (text === '' ? [] : text.split(' '))
+
+const toUser = (r: Selectable<UsersTable>): User => ({
+  id: r.id,
+  username: r.username,
+  passwordHash: r.password_hash,
+  roles: list(r.roles),
+  disabledAt: r.disabled_at,
+  createdAt: r.created_at,
+  passwordChangedAt: r.password_changed_at,
+})
+
+const toClient = (r: Selectable<ClientsTable>): Client => ({
+  id: r.id,
+  secretHash: r.secret_hash,
+  isPublic: r.is_public === 1,
+  grantTypes: list(r.grant_types),
+  scopes: list(r.scopes),
+  redirectUris: list(r.redirect_uris),
+  requireConsent: r.require_consent === 1,
+  createdAt: r.created_at,
+})
+
+const toSession = (r: Selectable<SessionsTable>): Session => ({
+  id: r.id,
+  userId: r.user_id,
+  clientId: r.client_id,
+  scope: r.scope,
+  generation: r.generation,
+  createdAt: r.created_at,
+  lastUsedAt: r.last_used_at,
+  idleExpiresAt: r.idle_expires_at,
+  absoluteExpiresAt: r.absolute_expires_at,
+  rotatedAt: r.rotated_at,
+  prevRotatedAt: r.prev_rotated_at,
+  revokedAt: r.revoked_at,
+  revokedReason: r.revoked_reason,
+  userAgent: r.user_agent,
+  ip: r.ip,
+})
+
+const toKey = (r: Selectable<SigningKeysTable>): SigningKeyRow => ({
+  kid: r.kid,
+  alg: r.alg,
+  publicJwk: r.public_jwk,
+  privateKey: r.private_key,
+  createdAt: r.created_at,
+  retiredAt: r.retired_at,
+  publishUntil: r.publish_until,
+})
+
+const toApiKey = (r: Selectable<ApiKeysTable>): ApiKey => ({
+  id: r.id,
+  name: r.name,
+  keyHash: r.key_hash,
+  scopes: list(r.scopes),
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  lastUsedAt: r.last_used_at,
+  revokedAt: r.revoked_at,
+})
+
+interface PendingRotation {
+  input: RotateInput
+  resolve(result: RotateResult): void
+  reject(error: unknown): void
+}
+
+/** The one {@link Store} implementation, on Kysely, for SQLite and PostgreSQL alike. */
+export class KyselyStore implements Store {
+  readonly capabilities: StoreCapabilities
+  readonly db: Kysely<Database>
+  readonly #handle: DatabaseHandle
+  #pending: PendingRotation[] = []
+
+  constructor(handle: DatabaseHandle) {
+    this.#handle = handle
+    this.db = handle.db
+    this.capabilities = handle.capabilities
+  }
+
+  async #run<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation()
+    } catch (error) {
+      if (error instanceof OAuthError || error instanceof AlreadyExists) throw error
+      if (this.#handle.isUniqueViolation(error)) throw new AlreadyExists('already exists', { cause: error })
+      throw new StoreUnavailable(error)
+    }
+  }
+
+  async migrate(): Promise<string[]> {
+    const migrator = new Migrator({ db: this.db, provider: { getMigrations: async () => MIGRATIONS } })
+    const { error, results } = await migrator.migrateToLatest()
+    if (error) throw error
+    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
+  }
+
+  ping(): Promise<void> {
+    return this.#run(async () => {
+      await this.db.selectFrom('signing_keys').select('kid').limit(1).execute()
+    })
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy()
+  }
+
+  createUser(user: User): Promise<void> {
+    return this.#run(async () => {
+      await this.db
+        .insertInto('users')
+        .values({
+          id: user.id,
+          username: user.username,
+          password_hash: user.passwordHash,
+          roles: user.roles.join(' '),
+          disabled_at: user.disabledAt,
+          created_at: user.createdAt,
+          password_changed_at: user.passwordChangedAt,
+        })
+        .execute()
+    })
+  }
+
+  findUserByUsername(username: string): Promise<User | undefined> {
+    return this.#run(async () => {
+      const row = await this.db
+        .selectFrom('users')
+        .selectAll()
+        .where('username', '=', username)
+        .executeTakeFirst()
+      return row && toUser(row)
+    })
+  }
+
+  findUserById(id: string): Promise<User | undefined> {
+    return this.#run(async () => {
+      const row = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()
+      return row && toUser(row)
+    })
+  }
+
+  disableUser(userId: string, now: number): Promise<number> {
+    return this.#run(() =>
+      this.db.transaction().execute(async (trx) => {
+        await trx.updateTable('users').set({ disabled_at: now }).where('id', '=', userId).execute()
+        return revokeSessionsOf(trx, userId, 'user_disabled', now)
+      }),
+    )
+  }
+
+  changePassword(userId: string, passwordHash: string, now: number): Promise<number> {
+    return this.#run(() =>
+      this.db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('users')
+          .set({ password_hash: passwordHash, password_changed_at: now })
+          .where('id', '=', userId)
+          .execute()
+        return revokeSessionsOf(trx, userId, 'password_changed', now)
+      }),
+    )
+  }
+
+  setUserRoles(userId: string, roles: string[]): Promise<void> {
+    return this.#run(async () => {
+      await this.db
+        .updateTable('users')
+        .set({ roles: roles.join(' ') })
+        .where('id', '=', userId)
+        .execute()
+    })
+  }
+
+  createClient(client: Client): Promise<void> {
+    return this.#run(async () => {
+      await this.db
+        .insertInto('clients')
+        .values({
+          id: client.id,
+          secret_hash: client.secretHash,
+          is_public: client.isPublic ? 1 : 0,
+          grant_types: client.grantTypes.join(' '),
+          scopes: client.scopes.join(' '),
+          redirect_uris: client.redirectUris.join(' '),
+          require_consent: client.requireConsent ? 1 : 0,
+          created_at: client.createdAt,
+        })
+        .execute()
+    })
+  }
+
+  findClient(id: string): Promise<Client | undefined> {
+    return this.#run(async () => {
+      const row = await this.db.selectFrom('clients').selectAll().where('id', '=', id).executeTakeFirst()
+      return row && toClient(row)
+    })
+  }
+
+  listClientScopes(): Promise<string[]> {
+    return this.#run(async () => {
+      const rows = await this.db.selectFrom('clients').select('scopes').execute()
+      return [...new Set(rows.flatMap((r) => list(r.scopes)))].sort()
+    })
+  }
+
+  createSession(s: Session): Promise<void> {
+    return this.#run(async () => {
+      await this.db
+        .insertInto('sessions')
+        .values({
+          id: s.id,
+          user_id: s.userId,
+          client_id: s.clientId,
+          scope: s.scope,
+          generation: s.generation,
+          created_at: s.createdAt,
+          last_used_at: s.lastUsedAt,
+          idle_expires_at: s.idleExpiresAt,
+          absolute_expires_at: s.absoluteExpiresAt,
+          rotated_at: s.rotatedAt,
+          prev_rotated_at: s.prevRotatedAt,
+          revoked_at: s.revokedAt,
+          revoked_reason: s.revokedReason,
+          user_agent: s.userAgent,
+          ip: s.ip,
+        })
+        .execute()
+    })
+  }
+
+  findSession(id: string): Promise<Session | undefined> {
+    return this.#run(async () => {
+      const row = await this.db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst()
+      return row && toSession(row)
+    })
+  }
+
+  rotateRefreshToken(input: RotateInput): Promise<RotateResult> {
+    if (!this.capabilities.groupCommit) return this.#run(() => rotate(this.db, input))
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ input, resolve, reject })
+      if (this.#pending.length === 1) setImmediate(() => this.#flushRotations())
+    })
+  }
+
+  // Group commit: every rotation that arrived during one turn of the event loop shares a
+  // transaction, so a burst pays for one durable commit instead of one each. Results are
+  // released only after the commit, so no response can announce a rotation that is not on disk.
+  async #flushRotations(): Promise<void> {
+    const batch = this.#pending
+    this.#pending = []
+    try {
+      const results = await this.#run(() =>
+        this.db.transaction().execute(async (trx) => {
+          const out: RotateResult[] = []
+          for (const item of batch) out.push(await rotate(trx, item.input))
+          return out
+        }),
+      )
+      for (const [i, item] of batch.entries()) item.resolve(results[i]!)
+    } catch (error) {
+      for (const item of batch) item.reject(error)
+    }
+  }
+
+  revokeSession(id: string, reason: string, now: number): Promise<boolean> {
+    return this.#run(async () => {
+      const result = await this.db
+        .updateTable('sessions')
+        .set({ revoked_at: now, revoked_reason: reason })
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst()
+      return Number(result.numUpdatedRows) === 1
+    })
+  }
+
+  revokeUserSessions(userId: string, reason: string, now: number): Promise<number> {
+    return this.#run(() => revokeSessionsOf(this.db, userId, reason, now))
+  }
+
+  listActiveSessions(userId: string, now: number): Promise<Session[]> {
+    return this.#run(async () => {
+      const rows = await this.db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .where('idle_expires_at', '>', now)
+        .where('absolute_expires_at', '>', now)
+        .orderBy('created_at', 'desc')
+        .execute()
+      return rows.map(toSession)
+    })
+  }
+
+  revokeAccessToken(jti: string, expiresAt: number): Promise<void> {
+    return this.#run(async () => {
+      await this.db
+        .insertInto('revoked_access_tokens')
+        .values({ jti, expires_at: expiresAt })
+        .onConflict((oc) => oc.column('jti').doNothing())
+        .execute()
+    })
+  }
+
+  isAccessTokenRevoked(jti: string, now: number): Promise<boolean> {
+    return this.#run(async () => {
+      const row = await this.db
+        .selectFrom('revoked_access_tokens')
+        .select('jti')
+        .where('jti', '=', jti)
+        .where('expires_at', '>', now)
+        .executeTakeFirst()
+      return row !== undefined
+    })
+  }
+
+  insertSigningKey(
+    key: SigningKeyRow,
+    retireOthersAt: number | null,
+    publishUntil: number | null,
+  ): Promise<void> {
+    return this.#run(() =>
+      this.db.transaction().execute(async (trx) => {
+        if (retireOthersAt !== null) {
+          await trx
+            .updateTable('signing_keys')
+            .set({ retired_at: retireOthersAt, publish_until: publishUntil })
+            .where('retired_at', 'is', null)
+            .execute()
+        }
+        await trx
+          .insertInto('signing_keys')
+          .values({
+            kid: key.kid,
+            alg: key.alg,
+            public_jwk: key.publicJwk,
+            private_key: key.privateKey,
+            created_at: key.createdAt,
+            retired_at: key.retiredAt,
+            publish_until: key.publishUntil,
+          })
+          .execute()
+      }),
+    )
+  }
+
+  listPublishedSigningKeys(now: number): Promise<SigningKeyRow[]> {
+    return this.#run(async () => {
+      const rows = await this.db
+        .selectFrom('signing_keys')
+        .selectAll()
+        .where((eb) => eb.or([eb('retired_at', 'is', null), eb('publish_until', '>', now)]))
+        .orderBy('created_at', 'desc')
+        .execute()
+      return rows.map(toKey)
+    })
+  }
+
+  createApiKey(key: ApiKey): Promise<void> {
+    return this.#run(async () => {
+      await this.db
+        .insertInto('api_keys')
+        .values({
+          id: key.id,
+          name: key.name,
+          key_hash: key.keyHash,
+          scopes: key.scopes.join(' '),
+          created_at: key.createdAt,
+          expires_at: key.expiresAt,
+          last_used_at: key.lastUsedAt,
+          revoked_at: key.revokedAt,
+        })
+        .execute()
+    })
+  }
+
+  findApiKeyByHash(keyHash: string): Promise<ApiKey | undefined> {
+    return this.#run(async () => {
+      const row = await this.db
+        .selectFrom('api_keys')
+        .selectAll()
+        .where('key_hash', '=', keyHash)
+        .executeTakeFirst()
+      return row && toApiKey(row)
+    })
+  }
+
+  touchApiKey(id: string, now: number): Promise<void> {
+    return this.#run(async () => {
+      await this.db.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', id).execute()
+    })
+  }
+
+  recordAudit(event: AuditEvent): Promise<void> {
+    return this.#run(async () => {
+      await this.db
+        .insertInto('audit_events')
+        .values({
+          id: randomUUID(),
+          at: event.at,
+          type: event.type,
+          user_id: event.userId ?? null,
+          client_id: event.clientId ?? null,
+          session_id: event.sessionId ?? null,
+          ip: event.ip ?? null,
+          detail: event.detail ? JSON.stringify(event.detail) : null,
+        })
+        .execute()
+    })
+  }
+
+  listAudit(filter: { type?: AuditType; sessionId?: string; userId?: string }): Promise<AuditEvent[]> {
+    return this.#run(async () => {
+      let query = this.db.selectFrom('audit_events').selectAll().orderBy('at', 'asc')
+      if (filter.type) query = query.where('type', '=', filter.type)
+      if (filter.sessionId) query = query.where('session_id', '=', filter.sessionId)
+      if (filter.userId) query = query.where('user_id', '=', filter.userId)
+      const rows = await query.execute()
+      return rows.map((r) => ({
+        type: r.type as AuditType,
+        at: r.at,
+        userId: r.user_id,
+        clientId: r.client_id,
+        sessionId: r.session_id,
+        ip: r.ip,
+        ...(r.detail ? { detail: JSON.parse(r.detail) as Record<string, unknown> } : {}),
+      }))
+    })
+  }
+
+  purgeExpired(now: number): Promise<void> {
+    return this.#run(async () => {
+      await this.db.deleteFrom('revoked_access_tokens').where('expires_at', '<=', now).execute()
+      await this.db.deleteFrom('signing_keys').where('publish_until', '<=', now).execute()
+      // Expired sessions are kept a day so a late replay still reads as reuse in the audit trail.
+      await this.db
+        .deleteFrom('sessions')
+        .where((eb) =>
+          eb.or([
+            eb('absolute_expires_at', '<=', now - 86_400_000),
+            eb('idle_expires_at', '<=', now - 86_400_000),
+          ]),
+        )
+        .execute()
+    })
+  }
+}
+
+type Executor = Kysely<Database> | Transaction<Database>
+
+// One conditional statement: the update matches only the live generation of a live session of
+// this client, so of any number of concurrent presenters of one token exactly one succeeds.
+async function rotate(db: Executor, input: RotateInput): Promise<RotateResult> {
+  const { sessionId, generation, clientId, now, idleTtlMs } = input
+  const row = await db
+    .updateTable('sessions')
+    .set((eb) => ({
+      generation: eb('generation', '+', 1),
+      prev_rotated_at: eb.ref('rotated_at'),
+      rotated_at: now,
+      last_used_at: now,
+      idle_expires_at: eb
+        .case()
+        .when('absolute_expires_at', '<', now + idleTtlMs)
+        .then(eb.ref('absolute_expires_at'))
+        .else(now + idleTtlMs)
+        .end(),
+    }))
+    .where('id', '=', sessionId)
+    .where('generation', '=', generation)
+    .where('client_id', '=', clientId)
+    .where('revoked_at', 'is', null)
+    .where('idle_expires_at', '>', now)
+    .where('absolute_expires_at', '>', now)
+    .returningAll()
+    // The user's current roles ride along in the same statement: one round trip per rotation.
+    .returning((eb) =>
+      eb
+        .selectFrom('users')
+        .select('users.roles')
+        .whereRef('users.id', '=', 'sessions.user_id')
+        .as('user_roles'),
+    )
+    .executeTakeFirst()
+  if (row) return { kind: 'rotated', session: toSession(row), userRoles: list(row.user_roles ?? '') }
+  const current = await db.selectFrom('sessions').selectAll().where('id', '=', sessionId).executeTakeFirst()
+  return current ? { kind: 'stale', session: toSession(current) } : { kind: 'missing' }
+}
+
+async function revokeSessionsOf(db: Executor, userId: string, reason: string, now: number): Promise<number> {
+  const result = await db
+    .updateTable('sessions')
+    .set({ revoked_at: now, revoked_reason: reason })
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows)
+}
+
+/** Opens the database named by `url` and returns its store. */
+export function createStore(url: string, options: OpenOptions = {}): KyselyStore {
+  return new KyselyStore(openDatabase(url, options))
+}
