@@ -12,8 +12,9 @@ export interface RequestCredentials {
 }
 
 const API_KEY_PREFIX = 'tsk_'
-// RFC 6750 §2.1 b64token.
-const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
+// Anything that is not a single visible word is a broken request (400); a word that is not a
+// valid token is left to the verifier, which answers 401 invalid_token so the client can recover.
+const SINGLE_WORD = /^[\x21-\x7e]+$/
 
 /** The bearer token of an `Authorization` header, or `undefined` when it uses another scheme. */
 export function readBearerToken(authorization: string | undefined): string | undefined {
@@ -23,7 +24,7 @@ export function readBearerToken(authorization: string | undefined): string | und
   // Auth schemes are case-insensitive (RFC 9110 §11.1).
   if (scheme.toLowerCase() !== 'bearer') return undefined
   const token = space === -1 ? '' : authorization.slice(space + 1).trim()
-  if (!B64TOKEN.test(token)) throw new InvalidRequestError('malformed')
+  if (!SINGLE_WORD.test(token)) throw new InvalidRequestError('malformed')
   return token
 }
 
