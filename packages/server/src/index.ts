@@ -24,3 +24,6 @@ export {
 } from './errors.js'
 export { createStore, KyselyStore } from './store/kysely-store.js'
 export type { AuditEvent, Client, Session, Store, User } from './store/store.js'
+export { openAdmin, createUser, createClient, disableUser, rotateSigningKey } from './admin.js'
+export type { AdminContext } from './admin.js'
+export { createApiKey } from './api-keys.js'
