@@ -71,7 +71,7 @@ export const refreshTokenGrant: Grant = {
       return invalid(ctx)
     }
     const rotated = rotatedAt(session, claims.generation)
-    if (rotated !== null && now - rotated <= ctx.config.refreshReuseGrace * 1000) {
+    if (rotated !== null && now - rotated < ctx.config.refreshReuseGrace * 1000) {
       const scope = narrowScope(requestedScope, session)
       const user = session.userId === null ? undefined : await ctx.store.findUserById(session.userId)
       ctx.metrics.refreshes.inc({ outcome: 'grace' })
