@@ -4,10 +4,9 @@ import * as guard from '../src/index.js'
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
 const documented = new Map(
-  [...readme.matchAll(/^\| `(\w+Error)` \| `(\w+)` \| (\d{3}) \|/gm)].map(([, name, code, status]) => [
-    name,
-    { code, status: Number(status) },
-  ]),
+  [...readme.matchAll(/^\|\s*`(\w+Error)`\s*\|\s*`(\w+)`\s*\|\s*(\d{3})\s*\|/gm)].map(
+    ([, name, code, status]) => [name, { code, status: Number(status) }],
+  ),
 )
 
 const errorClasses = Object.entries(guard).filter(
