@@ -9,7 +9,7 @@ const documented = new Map(
   ),
 )
 
-const errorClasses = Object.entries(guard).filter(
+const errorClasses = Object.entries(guard as Record<string, unknown>).filter(
   (entry): entry is [string, new () => guard.GuardError] =>
     typeof entry[1] === 'function' && entry[1].prototype instanceof guard.GuardError,
 )
