@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
+import { Redis } from 'ioredis'
 import { Audit } from './audit.js'
 import type { Config } from './config.js'
 import { PasswordHasher } from './security/password-hash.js'
@@ -158,5 +159,26 @@ export async function rotateSigningKey(admin: AdminContext): Promise<{ kid: stri
   )
   const row = await keystore.rotate()
   await admin.audit.record({ type: 'key_rotated', at: admin.now(), detail: { kid: row.kid, alg: row.alg } })
+  if (admin.config.redisUrl)
+    await announceKeyRotation(admin.config.redisUrl, `${admin.config.redisPrefix}changes`)
   return { kid: row.kid, alg: row.alg }
+}
+
+// Running servers reload keys on this message at once; without it they notice on their next poll.
+async function announceKeyRotation(url: string, channel: string): Promise<void> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 2000,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+  })
+  redis.on('error', () => {})
+  try {
+    await redis.connect()
+    await redis.publish(channel, JSON.stringify({ type: 'keys_rotated' }))
+  } catch {
+    // Best effort: the database is the truth and every instance polls it.
+  } finally {
+    redis.disconnect()
+  }
 }

@@ -12,6 +12,8 @@ import { revokeEndpoint } from './endpoints/revoke.js'
 import { tokenEndpoint } from './endpoints/token.js'
 import { InvalidRequest, OAuthError, PayloadTooLarge } from './errors.js'
 import { registerFormParser } from './http/form-body.js'
+import { Metrics } from './metrics.js'
+import { connectRedis, redisLimiters } from './scale/redis.js'
 import type { PasswordHasher } from './security/password-hash.js'
 import { createStore } from './store/kysely-store.js'
 import type { Store } from './store/store.js'
@@ -85,16 +87,23 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   for (const warning of unsafeSettings(config)) app.log.warn(warning)
 
   if (options.migrate !== false) await store.migrate()
+  const metrics = new Metrics()
+  const redis = config.redisUrl ? connectRedis(config.redisUrl, app.log, metrics) : undefined
+  const limiterFactory =
+    options.limiterFactory ?? (redis ? redisLimiters(redis, config.redisPrefix) : undefined)
   const ctx = createContext({
     config,
     store,
     secret: secretKey.key as SecretKey,
     log: app.log,
+    metrics,
+    ...(redis ? { redis } : {}),
     ...(options.now ? { now: options.now } : {}),
-    ...(options.limiterFactory ? { limiterFactory: options.limiterFactory } : {}),
+    ...(limiterFactory ? { limiterFactory } : {}),
     ...(options.passwords ? { passwords: options.passwords } : {}),
   })
   await ctx.keys.init()
+  await ctx.feed.start()
   app.decorate('tessera', ctx)
 
   await app.register(swagger, {
@@ -158,7 +167,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   jwksEndpoint(app, ctx)
   discoveryEndpoint(app, ctx)
   accountEndpoints(app, ctx)
-  healthEndpoints(app, ctx)
+  healthEndpoints(app, ctx, redis ? { redis: async () => void (await redis.ping()) } : {})
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
   const keyPoll = setInterval(() => {
@@ -174,6 +183,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.addHook('onClose', async () => {
     clearInterval(keyPoll)
     clearInterval(purge)
+    await ctx.feed.close()
+    redis?.disconnect()
     if (ownsStore) await store.close()
   })
   return app

@@ -1,3 +1,6 @@
+export type { AdminContext } from './admin.js'
+export { createClient, createUser, disableUser, openAdmin, rotateSigningKey } from './admin.js'
+export { createApiKey } from './api-keys.js'
 export type { BuildOptions } from './app.js'
 export { buildApp } from './app.js'
 export { runCli } from './cli/run.js'
@@ -24,6 +27,3 @@ export {
 } from './errors.js'
 export { createStore, KyselyStore } from './store/kysely-store.js'
 export type { AuditEvent, Client, Session, Store, User } from './store/store.js'
-export { openAdmin, createUser, createClient, disableUser, rotateSigningKey } from './admin.js'
-export type { AdminContext } from './admin.js'
-export { createApiKey } from './api-keys.js'

@@ -39,6 +39,11 @@ export class Metrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   })
+  readonly redisFallbacks = new Counter({
+    name: 'tessera_redis_fallback_total',
+    help: 'Times Redis became unreachable and shared state fell back to per-instance state',
+    registers: [this.registry],
+  })
   readonly dependencyUp = new Gauge({
     name: 'tessera_dependency_up',
     help: '1 when a dependency answered its last check, 0 when it did not',

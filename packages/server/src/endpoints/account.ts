@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { ServerContext } from '../context.js'
 import { AccessDenied, NotFound } from '../errors.js'
 import { authenticateBearer } from '../http/bearer-auth.js'
+import { denyAccessToken, endSession, endUserSessions } from '../revocation.js'
 import type { Session } from '../store/store.js'
 import type { AccessTokenClaims } from '../tokens/access-token.js'
 import { errorResponses } from './schemas.js'
@@ -30,22 +31,6 @@ function describeSession(session: Session, currentSid: string | undefined) {
     user_agent: session.userAgent,
     ip: session.ip,
     current: session.id === currentSid,
-  }
-}
-
-async function endSession(ctx: ServerContext, request: FastifyRequest, session: Session, reason: string) {
-  const now = ctx.now()
-  if (await ctx.store.revokeSession(session.id, reason, now)) {
-    ctx.metrics.sessionsRevoked.inc({ reason })
-    await ctx.audit.record({
-      type: 'session_revoked',
-      at: now,
-      userId: session.userId,
-      clientId: session.clientId,
-      sessionId: session.id,
-      ip: request.ip,
-      detail: { reason },
-    })
   }
 }
 
@@ -143,7 +128,7 @@ export function accountEndpoints(app: FastifyInstance, ctx: ServerContext): void
       if (!session || session.userId !== claims.sub || session.revokedAt !== null) {
         throw new NotFound('no such active session')
       }
-      await endSession(ctx, request, session, 'revoked_by_user')
+      await endSession(ctx, session, 'revoked_by_user', request.ip)
       return reply.code(204).send()
     },
   )
@@ -160,9 +145,9 @@ export function accountEndpoints(app: FastifyInstance, ctx: ServerContext): void
     },
     async (request, reply) => {
       const claims = await requireUser(ctx, request)
-      await ctx.store.revokeAccessToken(claims.jti, claims.exp * 1000)
+      await denyAccessToken(ctx, claims, request.ip)
       const session = claims.sid === undefined ? undefined : await ctx.store.findSession(claims.sid)
-      if (session) await endSession(ctx, request, session, 'logout')
+      if (session) await endSession(ctx, session, 'logout', request.ip)
       return reply.code(204).send()
     },
   )
@@ -182,18 +167,8 @@ export function accountEndpoints(app: FastifyInstance, ctx: ServerContext): void
     },
     async (request) => {
       const claims = await requireUser(ctx, request)
-      const now = ctx.now()
-      await ctx.store.revokeAccessToken(claims.jti, claims.exp * 1000)
-      const revoked = await ctx.store.revokeUserSessions(claims.sub, 'logout_all', now)
-      ctx.metrics.sessionsRevoked.inc({ reason: 'logout_all' }, revoked)
-      await ctx.audit.record({
-        type: 'session_revoked',
-        at: now,
-        userId: claims.sub,
-        clientId: claims.client_id,
-        ip: request.ip,
-        detail: { reason: 'logout_all', count: revoked },
-      })
+      await denyAccessToken(ctx, claims, request.ip)
+      const revoked = await endUserSessions(ctx, claims.sub, claims.client_id, 'logout_all', request.ip)
       return { revoked }
     },
   )

@@ -3,6 +3,7 @@ import type { ServerContext } from '../context.js'
 import { InvalidToken } from '../errors.js'
 import { authenticateClient } from '../http/client-auth.js'
 import { type FormParams, requiredParam, requireFormBody } from '../http/form-body.js'
+import { denyAccessToken, endSession } from '../revocation.js'
 import type { Client } from '../store/store.js'
 import { REFRESH_TOKEN_PREFIX } from '../tokens/refresh-token.js'
 import { errorResponses, formBody } from './schemas.js'
@@ -18,24 +19,11 @@ export async function revokeToken(
   token: string,
   ip: string,
 ): Promise<void> {
-  const now = ctx.now()
   if (token.startsWith(REFRESH_TOKEN_PREFIX)) {
     const claims = ctx.refreshTokens.decode(token)
     if (!claims) return
     const session = await ctx.store.findSession(claims.sessionId)
-    if (!session || session.clientId !== client.id) return
-    if (await ctx.store.revokeSession(session.id, 'revoked_by_client', now)) {
-      ctx.metrics.sessionsRevoked.inc({ reason: 'revoked_by_client' })
-      await ctx.audit.record({
-        type: 'session_revoked',
-        at: now,
-        userId: session.userId,
-        clientId: client.id,
-        sessionId: session.id,
-        ip,
-        detail: { reason: 'revoked_by_client' },
-      })
-    }
+    if (session && session.clientId === client.id) await endSession(ctx, session, 'revoked_by_client', ip)
     return
   }
   let claims: Awaited<ReturnType<typeof ctx.accessTokenVerifier.verifySignature>>
@@ -46,15 +34,7 @@ export async function revokeToken(
     throw error
   }
   if (claims.client_id !== client.id) return
-  await ctx.store.revokeAccessToken(claims.jti, claims.exp * 1000)
-  await ctx.audit.record({
-    type: 'access_token_revoked',
-    at: now,
-    clientId: client.id,
-    sessionId: claims.sid ?? null,
-    ip,
-    detail: { jti: claims.jti },
-  })
+  await denyAccessToken(ctx, claims, ip)
 }
 
 /** POST /oauth/revoke (RFC 7009). */

@@ -1,6 +1,7 @@
 import type { ServerContext } from '../context.js'
 import { InvalidGrant, InvalidScope } from '../errors.js'
 import { param, requiredParam } from '../http/form-body.js'
+import { endSession } from '../revocation.js'
 import { parseScope } from '../scope.js'
 import type { Client, Session } from '../store/store.js'
 import type { Grant, TokenResponse } from './grant.js'
@@ -103,19 +104,17 @@ async function reuseDetected(
   generation: number,
   ip: string,
 ): Promise<never> {
-  const now = ctx.now()
-  const revoked = await ctx.store.revokeSession(session.id, 'refresh_reuse', now)
   ctx.metrics.refreshes.inc({ outcome: 'reuse' })
   ctx.metrics.reuseDetected.inc()
-  const base = { at: now, userId: session.userId, clientId: session.clientId, sessionId: session.id, ip }
   await ctx.audit.record({
     type: 'refresh_reuse_detected',
-    ...base,
+    at: ctx.now(),
+    userId: session.userId,
+    clientId: session.clientId,
+    sessionId: session.id,
+    ip,
     detail: { presented_generation: generation, current_generation: session.generation },
   })
-  if (revoked) {
-    ctx.metrics.sessionsRevoked.inc({ reason: 'refresh_reuse' })
-    await ctx.audit.record({ type: 'session_revoked', ...base, detail: { reason: 'refresh_reuse' } })
-  }
+  await endSession(ctx, session, 'refresh_reuse', ip)
   throw new InvalidGrant(INVALID)
 }

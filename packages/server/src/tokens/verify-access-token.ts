@@ -3,6 +3,7 @@ import { InvalidToken } from '../errors.js'
 import type { Store } from '../store/store.js'
 import type { AccessTokenClaims } from './access-token.js'
 import type { Keystore } from './keys.js'
+import type { RevocationCache } from './revocation-cache.js'
 
 const MAX_TOKEN_LENGTH = 8192
 
@@ -16,13 +17,14 @@ export class AccessTokenVerifier {
   constructor(
     private readonly keys: Keystore,
     private readonly store: Store,
+    private readonly revocations: RevocationCache,
     private readonly issuer: string,
     private readonly audience: string,
     private readonly now: () => number,
   ) {}
 
   /** Signature and claims only; throws {@link InvalidToken}. */
-  async verifySignature(token: string, options: { ignoreExpiry?: boolean } = {}): Promise<AccessTokenClaims> {
+  async verifySignature(token: string): Promise<AccessTokenClaims> {
     if (token.length > MAX_TOKEN_LENGTH || token.split('.').length !== 3)
       throw new InvalidToken('the access token is malformed')
     try {
@@ -41,8 +43,7 @@ export class AccessTokenVerifier {
           audience: this.audience,
           typ: 'at+jwt',
           clockTolerance: 5,
-          currentDate: new Date(options.ignoreExpiry ? 0 : this.now()),
-          ...(options.ignoreExpiry ? { maxTokenAge: undefined } : {}),
+          currentDate: new Date(this.now()),
           requiredClaims: ['exp', 'iat', 'jti', 'sub', 'client_id'],
         },
       )

@@ -31,7 +31,11 @@ for (const dialect of DIALECTS) {
     const refreshAll = (token: string, n: number) =>
       Promise.all(
         Array.from({ length: n }, () =>
-          post(`${server.url}/oauth/token`, { grant_type: 'refresh_token', client_id: 'web', refresh_token: token }),
+          post(`${server.url}/oauth/token`, {
+            grant_type: 'refresh_token',
+            client_id: 'web',
+            refresh_token: token,
+          }),
         ),
       )
 

@@ -75,14 +75,20 @@ for (const dialect of DIALECTS) {
       const fresh = (await refresh(server, t0)).body
       server.clock.advance(11)
       await refresh(server, t0)
-      const me = await server.app.inject({ url: '/me', headers: { authorization: `Bearer ${fresh.access_token}` } })
+      const me = await server.app.inject({
+        url: '/me',
+        headers: { authorization: `Bearer ${fresh.access_token}` },
+      })
       expect(me.statusCode).toBe(401)
       expect(me.headers['www-authenticate']).toContain('error="invalid_token"')
     })
 
     it('a refresh token presented by another client is invalid_grant', async () => {
       const { refresh_token } = await login(server)
-      const other = await refresh(server, refresh_token, { client_id: 'svc', client_secret: 'svc-secret-0123456789' })
+      const other = await refresh(server, refresh_token, {
+        client_id: 'svc',
+        client_secret: 'svc-secret-0123456789',
+      })
       expect(other.status).toBe(400)
       expect(other.body.error).toBe('invalid_grant')
       expect((await refresh(server, refresh_token)).status).toBe(200)

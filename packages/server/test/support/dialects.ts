@@ -26,7 +26,11 @@ export interface TestDatabase {
 export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tessera-test-'))
   if (dialect === 'sqlite') {
-    return { url: `sqlite:${join(dataDir, 'tessera.db')}`, dataDir, drop: async () => rmSync(dataDir, { recursive: true, force: true }) }
+    return {
+      url: `sqlite:${join(dataDir, 'tessera.db')}`,
+      dataDir,
+      drop: async () => rmSync(dataDir, { recursive: true, force: true }),
+    }
   }
   if (!POSTGRES_URL) throw new Error('TESSERA_TEST_DATABASE_URL is not set')
   const name = `tessera_test_${randomBytes(6).toString('hex')}`

@@ -120,7 +120,11 @@ export async function postForm(
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
     payload: new URLSearchParams(form).toString(),
   })
-  return { status: response.statusCode, headers: response.headers, body: response.json() as Record<string, unknown> }
+  return {
+    status: response.statusCode,
+    headers: response.headers,
+    body: response.json() as Record<string, unknown>,
+  }
 }
 
 export const basic = (id: string, secret: string) =>
@@ -140,5 +144,10 @@ export async function login(server: TestServer, form: Record<string, string> = {
 }
 
 export async function refresh(server: TestServer, refreshToken: string, form: Record<string, string> = {}) {
-  return postForm(server.app, '/oauth/token', { grant_type: 'refresh_token', client_id: 'web', refresh_token: refreshToken, ...form })
+  return postForm(server.app, '/oauth/token', {
+    grant_type: 'refresh_token',
+    client_id: 'web',
+    refresh_token: refreshToken,
+    ...form,
+  })
 }
