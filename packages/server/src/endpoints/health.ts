@@ -22,11 +22,15 @@ async function check(probe: () => Promise<void>): Promise<string> {
   }
 }
 
-/** GET /healthz (the process answers) and GET /readyz (every dependency answers). */
+/**
+ * GET /healthz (the process answers) and GET /readyz (the database answers). Optional
+ * dependencies (Redis) are reported but do not make an instance unready: without them it
+ * degrades to per-instance limits instead of failing, so the load balancer should keep it.
+ */
 export function healthEndpoints(
   app: FastifyInstance,
   ctx: ServerContext,
-  extraChecks: Record<string, () => Promise<void>> = {},
+  optionalChecks: Record<string, () => Promise<void>> = {},
 ): void {
   app.get(
     '/healthz',
@@ -42,15 +46,16 @@ export function healthEndpoints(
       },
     },
     async (_request, reply) => {
-      const probes = { database: () => ctx.store.ping(), ...extraChecks }
+      const probes = { database: () => ctx.store.ping(), ...optionalChecks }
       const checks: Record<string, string> = {}
       for (const [name, probe] of Object.entries(probes)) {
         checks[name] = await check(probe)
         ctx.metrics.dependencyUp.set({ dependency: name }, checks[name] === 'ok' ? 1 : 0)
       }
-      const ready = Object.values(checks).every((c) => c === 'ok')
+      const ready = checks.database === 'ok'
+      const degraded = Object.values(checks).some((c) => c !== 'ok')
       reply.code(ready ? 200 : 503).header('cache-control', 'no-store')
-      return { status: ready ? 'ready' : 'unavailable', checks }
+      return { status: !ready ? 'unavailable' : degraded ? 'degraded' : 'ready', checks }
     },
   )
   app.get(

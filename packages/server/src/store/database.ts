@@ -76,8 +76,10 @@ function openPostgres(url: string, poolSize: number): DatabaseHandle {
           : pg.types.getTypeParser(oid, format as 'text'),
     },
   })
-  // An idle client whose server went away emits here; without a listener the process would exit.
+  // A connection whose server went away emits 'error' (idle ones on the pool, checked-out ones on
+  // the client); unheard, it would end the process. The failed query itself still rejects (503).
   pool.on('error', () => {})
+  pool.on('connect', (client) => client.on('error', () => {}))
   return {
     db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
     capabilities: { dialect: 'postgres', groupCommit: false },

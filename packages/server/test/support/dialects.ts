@@ -52,3 +52,19 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
     },
   }
 }
+
+/** Redis for the scale-out suites, when TESSERA_TEST_REDIS_URL is set. */
+export const REDIS_URL = process.env.TESSERA_TEST_REDIS_URL
+
+/** True when the suites that need PostgreSQL and Redis together can run; prints why not. */
+export function scaleOutAvailable(): boolean {
+  if (POSTGRES_URL && REDIS_URL) return true
+  if (process.env.CI)
+    throw new Error(
+      'CI must run the scale-out suites: set TESSERA_TEST_DATABASE_URL and TESSERA_TEST_REDIS_URL',
+    )
+  console.info(
+    'scale-out suites skipped: set TESSERA_TEST_DATABASE_URL and TESSERA_TEST_REDIS_URL to run them',
+  )
+  return false
+}
