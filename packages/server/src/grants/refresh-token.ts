@@ -72,7 +72,8 @@ export const refreshTokenGrant: Grant = {
       return invalid(ctx)
     }
     const rotated = rotatedAt(session, claims.generation)
-    if (rotated !== null && now - rotated < ctx.config.refreshReuseGrace * 1000) {
+    // A rotation that landed after this request read its clock (a concurrent racer) counts as age 0.
+    if (rotated !== null && Math.max(0, now - rotated) < ctx.config.refreshReuseGrace * 1000) {
       const scope = narrowScope(requestedScope, session)
       const user = session.userId === null ? undefined : await ctx.store.findUserById(session.userId)
       ctx.metrics.refreshes.inc({ outcome: 'grace' })
