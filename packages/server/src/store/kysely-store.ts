@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
-import { type Kysely, Migrator, type Selectable, type Transaction } from 'kysely'
+import { type CompiledQuery, type Kysely, Migrator, type Selectable, type Transaction } from 'kysely'
 import { OAuthError, StoreUnavailable } from '../errors.js'
 import { type DatabaseHandle, type OpenOptions, openDatabase } from './database.js'
 import { initial } from './migrations/0001-initial.js'
+import { prepareQuery } from './prepared-query.js'
 import type {
   ApiKeysTable,
   ClientsTable,
@@ -102,11 +103,19 @@ export class KyselyStore implements Store {
   readonly db: Kysely<Database>
   readonly #handle: DatabaseHandle
   #pending: PendingRotation[] = []
+  readonly #rotation: (p: RotationParams) => CompiledQuery<RotationRow>
 
   constructor(handle: DatabaseHandle) {
     this.#handle = handle
     this.db = handle.db
     this.capabilities = handle.capabilities
+    this.#rotation = prepareQuery((p: RotationParams) => rotationQuery(this.db, p), {
+      sessionId: '\u0000session',
+      generation: -1_000_001,
+      clientId: '\u0000client',
+      now: -1_000_002,
+      idleUntil: -1_000_003,
+    })
   }
 
   async #run<T>(operation: () => Promise<T>): Promise<T> {
@@ -268,7 +277,7 @@ export class KyselyStore implements Store {
   }
 
   rotateRefreshToken(input: RotateInput): Promise<RotateResult> {
-    if (!this.capabilities.groupCommit) return this.#run(() => rotate(this.db, input))
+    if (!this.capabilities.groupCommit) return this.#run(() => rotate(this.db, this.#rotation, input))
     return new Promise((resolve, reject) => {
       this.#pending.push({ input, resolve, reject })
       if (this.#pending.length === 1) setImmediate(() => this.#flushRotations())
@@ -285,7 +294,7 @@ export class KyselyStore implements Store {
       const results = await this.#run(() =>
         this.db.transaction().execute(async (trx) => {
           const out: RotateResult[] = []
-          for (const item of batch) out.push(await rotate(trx, item.input))
+          for (const item of batch) out.push(await rotate(trx, this.#rotation, item.input))
           return out
         }),
       )
@@ -482,40 +491,62 @@ export class KyselyStore implements Store {
 
 type Executor = Kysely<Database> | Transaction<Database>
 
+type RotationParams = {
+  sessionId: string
+  generation: number
+  clientId: string
+  now: number
+  idleUntil: number
+}
+
 // One conditional statement: the update matches only the live generation of a live session of
 // this client, so of any number of concurrent presenters of one token exactly one succeeds.
-async function rotate(db: Executor, input: RotateInput): Promise<RotateResult> {
+function rotationQuery(db: Executor, p: RotationParams) {
+  return (
+    db
+      .updateTable('sessions')
+      .set((eb) => ({
+        generation: eb('generation', '+', 1),
+        prev_rotated_at: eb.ref('rotated_at'),
+        rotated_at: p.now,
+        last_used_at: p.now,
+        idle_expires_at: eb
+          .case()
+          .when('absolute_expires_at', '<', p.idleUntil)
+          .then(eb.ref('absolute_expires_at'))
+          .else(p.idleUntil)
+          .end(),
+      }))
+      .where('id', '=', p.sessionId)
+      .where('generation', '=', p.generation)
+      .where('client_id', '=', p.clientId)
+      .where('revoked_at', 'is', null)
+      .where('idle_expires_at', '>', p.now)
+      .where('absolute_expires_at', '>', p.now)
+      .returningAll()
+      // The user's current roles ride along in the same statement: one round trip per rotation.
+      .returning((eb) =>
+        eb
+          .selectFrom('users')
+          .select('users.roles')
+          .whereRef('users.id', '=', 'sessions.user_id')
+          .as('user_roles'),
+      )
+  )
+}
+
+type RotationRow = Selectable<SessionsTable> & { user_roles: string | null }
+
+async function rotate(
+  db: Executor,
+  compiled: (p: RotationParams) => CompiledQuery<RotationRow>,
+  input: RotateInput,
+): Promise<RotateResult> {
   const { sessionId, generation, clientId, now, idleTtlMs } = input
-  const row = await db
-    .updateTable('sessions')
-    .set((eb) => ({
-      generation: eb('generation', '+', 1),
-      prev_rotated_at: eb.ref('rotated_at'),
-      rotated_at: now,
-      last_used_at: now,
-      idle_expires_at: eb
-        .case()
-        .when('absolute_expires_at', '<', now + idleTtlMs)
-        .then(eb.ref('absolute_expires_at'))
-        .else(now + idleTtlMs)
-        .end(),
-    }))
-    .where('id', '=', sessionId)
-    .where('generation', '=', generation)
-    .where('client_id', '=', clientId)
-    .where('revoked_at', 'is', null)
-    .where('idle_expires_at', '>', now)
-    .where('absolute_expires_at', '>', now)
-    .returningAll()
-    // The user's current roles ride along in the same statement: one round trip per rotation.
-    .returning((eb) =>
-      eb
-        .selectFrom('users')
-        .select('users.roles')
-        .whereRef('users.id', '=', 'sessions.user_id')
-        .as('user_roles'),
-    )
-    .executeTakeFirst()
+  const { rows } = await db.executeQuery(
+    compiled({ sessionId, generation, clientId, now, idleUntil: now + idleTtlMs }),
+  )
+  const row = rows[0]
   if (row) return { kind: 'rotated', session: toSession(row), userRoles: list(row.user_roles ?? '') }
   const current = await db.selectFrom('sessions').selectAll().where('id', '=', sessionId).executeTakeFirst()
   return current ? { kind: 'stale', session: toSession(current) } : { kind: 'missing' }
