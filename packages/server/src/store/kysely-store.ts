@@ -110,9 +110,9 @@ export class KyselyStore implements Store {
     this.db = handle.db
     this.capabilities = handle.capabilities
     this.#rotation = prepareQuery((p: RotationParams) => rotationQuery(this.db, p), {
-      sessionId: '\u0000session',
+      sessionId: 'sentinel:session-id',
       generation: -1_000_001,
-      clientId: '\u0000client',
+      clientId: 'sentinel:client-id',
       now: -1_000_002,
       idleUntil: -1_000_003,
     })
@@ -512,9 +512,9 @@ function rotationQuery(db: Executor, p: RotationParams) {
         last_used_at: p.now,
         idle_expires_at: eb
           .case()
-          .when('absolute_expires_at', '<', p.idleUntil)
+          .when('absolute_expires_at', '<', eb.val(p.idleUntil))
           .then(eb.ref('absolute_expires_at'))
-          .else(p.idleUntil)
+          .else(eb.val(p.idleUntil))
           .end(),
       }))
       .where('id', '=', p.sessionId)

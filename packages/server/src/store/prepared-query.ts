@@ -16,6 +16,12 @@ export function prepareQuery<I extends Record<string, string | number>, R>(
   )
   if (byValue.size !== Object.keys(sentinels).length) throw new TypeError('sentinel values must be distinct')
   const slots = compiled.parameters.map((value) => ({ key: byValue.get(value), value }))
+  // Kysely inlines some values as SQL literals; a sentinel baked into the text would be reused forever.
+  const inlined = Object.values(sentinels).filter((value) =>
+    compiled.sql.includes(typeof value === 'string' ? `'${value}'` : String(value)),
+  )
+  if (inlined.length > 0)
+    throw new TypeError(`the prepared query inlines an input as a literal: ${inlined.join(', ')}`)
   const missing = Object.keys(sentinels).filter((key) => !slots.some((slot) => slot.key === key))
   if (missing.length > 0) throw new TypeError(`the prepared query does not use: ${missing.join(', ')}`)
   return (input) => ({
