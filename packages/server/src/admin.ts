@@ -97,6 +97,18 @@ export async function disableUser(
   return { user, revoked }
 }
 
+/**
+ * Replaces a user's roles. Nothing is revoked: access tokens carry the old roles until they
+ * expire, and the next refresh of each session issues tokens with the new ones.
+ */
+export async function setRoles(admin: AdminContext, username: string, roles: string[]): Promise<User> {
+  const user = await admin.store.findUserByUsername(username)
+  if (!user) throw new AdminInputError(`no user named "${username}"`)
+  const valid = validateRoles(roles)
+  await admin.store.setUserRoles(user.id, valid)
+  return { ...user, roles: valid }
+}
+
 export async function createClient(
   admin: AdminContext,
   input: {

@@ -1,5 +1,5 @@
 export type { AdminContext } from './admin.js'
-export { createClient, createUser, disableUser, openAdmin, rotateSigningKey } from './admin.js'
+export { createClient, createUser, disableUser, openAdmin, rotateSigningKey, setRoles } from './admin.js'
 export { createApiKey } from './api-keys.js'
 export type { BuildOptions } from './app.js'
 export { buildApp } from './app.js'

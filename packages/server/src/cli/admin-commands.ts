@@ -6,6 +6,7 @@ import {
   disableUser,
   openAdmin,
   rotateSigningKey,
+  setRoles,
 } from '../admin.js'
 import { createApiKey } from '../api-keys.js'
 import type { Config } from '../config.js'
@@ -87,7 +88,22 @@ export async function usersCommand(config: Config, args: string[], io: Io): Prom
     )
     return
   }
-  throw new UsageError(`unknown command "users ${action ?? ''}": use "users create" or "users disable"`)
+  if (action === 'roles') {
+    const { values, positionals } = parse(rest, { roles: { type: 'string' }, ...json }, 1)
+    const username = required(positionals[0], 'the username')
+    const roles = commaList(values.roles)
+    const user = await withAdmin(config, (admin) => setRoles(admin, username, roles))
+    print(
+      io,
+      values.json,
+      { id: user.id, username: user.username, roles: user.roles },
+      `${user.username} now has roles: ${user.roles.join(', ') || '(none)'}`,
+    )
+    return
+  }
+  throw new UsageError(
+    `unknown command "users ${action ?? ''}": use "users create", "users disable" or "users roles"`,
+  )
 }
 
 export async function clientsCommand(config: Config, args: string[], io: Io): Promise<void> {
@@ -133,8 +149,38 @@ export async function clientsCommand(config: Config, args: string[], io: Io): Pr
 
 export async function apiKeysCommand(config: Config, args: string[], io: Io): Promise<void> {
   const [action, ...rest] = args
+  if (action === 'list') {
+    const { values } = parse(rest, json)
+    const keys = await withAdmin(config, (admin) => admin.store.listApiKeys())
+    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
+    const rows = keys.map((k) => ({
+      id: k.id,
+      name: k.name,
+      scopes: k.scopes,
+      created_at: iso(k.createdAt),
+      expires_at: iso(k.expiresAt),
+      last_used_at: iso(k.lastUsedAt),
+      revoked_at: iso(k.revokedAt),
+    }))
+    const text = rows
+      .map(
+        (k) =>
+          `${k.id}  ${k.name}  [${k.scopes.join(' ')}]  ${k.revoked_at ? 'revoked' : `last used ${k.last_used_at ?? 'never'}`}`,
+      )
+      .join('\n')
+    print(io, values.json, { api_keys: rows }, text || 'no API keys')
+    return
+  }
+  if (action === 'revoke') {
+    const { values, positionals } = parse(rest, json, 1)
+    const id = required(positionals[0], 'the API key id')
+    const revoked = await withAdmin(config, (admin) => admin.store.revokeApiKey(id, admin.now()))
+    if (!revoked) throw new UsageError(`no active API key with id "${id}"`)
+    print(io, values.json, { id, revoked: true }, `revoked API key ${id}`)
+    return
+  }
   if (action !== 'create')
-    throw new UsageError(`unknown command "api-keys ${action ?? ''}": use "api-keys create"`)
+    throw new UsageError(`unknown command "api-keys ${action ?? ''}": use create, list or revoke`)
   const { values } = parse(rest, {
     name: { type: 'string' },
     scopes: { type: 'string' },

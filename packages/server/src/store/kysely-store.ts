@@ -434,6 +434,25 @@ export class KyselyStore implements Store {
     })
   }
 
+  listApiKeys(): Promise<ApiKey[]> {
+    return this.#run(async () => {
+      const rows = await this.db.selectFrom('api_keys').selectAll().orderBy('created_at', 'asc').execute()
+      return rows.map(toApiKey)
+    })
+  }
+
+  revokeApiKey(id: string, now: number): Promise<boolean> {
+    return this.#run(async () => {
+      const result = await this.db
+        .updateTable('api_keys')
+        .set({ revoked_at: now })
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst()
+      return Number(result.numUpdatedRows) === 1
+    })
+  }
+
   recordAudit(event: AuditEvent): Promise<void> {
     return this.#run(async () => {
       await this.db

@@ -151,6 +151,9 @@ export interface Store {
   createApiKey(key: ApiKey): Promise<void>
   findApiKeyByHash(keyHash: string): Promise<ApiKey | undefined>
   touchApiKey(id: string, now: number): Promise<void>
+  listApiKeys(): Promise<ApiKey[]>
+  /** Revokes an API key unless it is revoked already; true when this call revoked it. */
+  revokeApiKey(id: string, now: number): Promise<boolean>
 
   recordAudit(event: AuditEvent): Promise<void>
   listAudit(filter: { type?: AuditType; sessionId?: string; userId?: string }): Promise<AuditEvent[]>
