@@ -1,6 +1,5 @@
-import { type BasicCredentials, createBasicAuth, hashBasicCredential } from '@tessera/guard'
+import { type BasicCredentials, createBasicAuth, createVerifier, hashBasicCredential } from '@tessera/guard'
 import { createHonoGuard, type GuardEnv } from '@tessera/guard/hono'
-import { createVerifier } from '@tessera/guard'
 import { Hono } from 'hono'
 import { listenFetch } from '../support/listen.js'
 

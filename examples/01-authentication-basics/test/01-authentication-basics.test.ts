@@ -50,7 +50,9 @@ describe('authentication basics', () => {
   it('the right password yields a token that identifies the user to the api', async () => {
     const tokens = await login(tessera.url)
     const user = await tessera.admin.store.findUserByUsername(DEMO.username)
-    const response = await fetch(`${api.url}/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } })
+    const response = await fetch(`${api.url}/me`, {
+      headers: { authorization: `Bearer ${tokens.access_token}` },
+    })
     expect(response.status).toBe(200)
     expect(await response.json()).toMatchObject({
       user: user?.id,

@@ -33,7 +33,10 @@ describe('api keys', () => {
     const key = await newKey(['reports:read'])
     const response = await fetch(`${api.url}/reports`, { headers: { 'x-api-key': key } })
     expect(response.status).toBe(200)
-    expect(await response.json()).toMatchObject({ via: 'api_key', caller: expect.stringMatching(/^api-key:/) })
+    expect(await response.json()).toMatchObject({
+      via: 'api_key',
+      caller: expect.stringMatching(/^api-key:/),
+    })
   })
 
   it('a valid key also works as a bearer credential', async () => {

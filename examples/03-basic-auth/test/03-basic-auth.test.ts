@@ -1,7 +1,14 @@
 import { hashBasicCredential } from '@tessera/guard'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Listening, listenFetch } from '../../support/listen.js'
-import { basicAuthorization, DEMO, login, requestToken, startTessera, type Tessera } from '../../support/tessera.js'
+import {
+  basicAuthorization,
+  DEMO,
+  login,
+  requestToken,
+  startTessera,
+  type Tessera,
+} from '../../support/tessera.js'
 import { buildBillingApi } from '../app.js'
 
 const CRON_SECRET = 'cron-secret-for-tests'
@@ -11,7 +18,10 @@ let api: Listening
 
 beforeAll(async () => {
   tessera = await startTessera()
-  const app = buildBillingApi({ issuer: tessera.url, credentials: { cron: await hashBasicCredential(CRON_SECRET) } })
+  const app = buildBillingApi({
+    issuer: tessera.url,
+    credentials: { cron: await hashBasicCredential(CRON_SECRET) },
+  })
   api = await listenFetch(app.fetch)
 })
 
@@ -89,8 +99,14 @@ describe('http basic auth', () => {
 
   it('a token from the basic-authenticated client reads the bearer route', async () => {
     const service = { id: DEMO.serviceClient, secret: DEMO.serviceSecret }
-    const { body } = await requestToken(tessera.url, { grant_type: 'client_credentials', scope: 'read' }, service)
-    const response = await fetch(`${api.url}/charges`, { headers: { authorization: `Bearer ${body.access_token}` } })
+    const { body } = await requestToken(
+      tessera.url,
+      { grant_type: 'client_credentials', scope: 'read' },
+      service,
+    )
+    const response = await fetch(`${api.url}/charges`, {
+      headers: { authorization: `Bearer ${body.access_token}` },
+    })
     expect(response.status).toBe(200)
     expect(await response.json()).toMatchObject({ viewer: DEMO.serviceClient })
   })

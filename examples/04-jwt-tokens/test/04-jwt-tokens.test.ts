@@ -18,7 +18,8 @@ afterAll(async () => {
   await tessera?.close()
 })
 
-const inspect = (token: string) => fetch(`${api.url}/token`, { headers: { authorization: `Bearer ${token}` } })
+const inspect = (token: string) =>
+  fetch(`${api.url}/token`, { headers: { authorization: `Bearer ${token}` } })
 
 const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
 

@@ -47,11 +47,19 @@ describe('oauth 2 grants', () => {
     const response = await orders(answer.body.access_token)
     expect(response.status).toBe(200)
     const user = await tessera.admin.store.findUserByUsername(DEMO.username)
-    expect(await response.json()).toMatchObject({ actor: 'user', subject: user?.id, client: DEMO.publicClient })
+    expect(await response.json()).toMatchObject({
+      actor: 'user',
+      subject: user?.id,
+      client: DEMO.publicClient,
+    })
   })
 
   it('the client credentials grant gives a service a token for itself, without a refresh token', async () => {
-    const answer = await requestToken(tessera.url, { grant_type: 'client_credentials', scope: 'read' }, service)
+    const answer = await requestToken(
+      tessera.url,
+      { grant_type: 'client_credentials', scope: 'read' },
+      service,
+    )
     expect(answer.status).toBe(200)
     expect(answer.body).toMatchObject({ token_type: 'Bearer', scope: 'read' })
     expect(answer.body).not.toHaveProperty('refresh_token')
@@ -86,7 +94,10 @@ describe('oauth 2 grants', () => {
   })
 
   it('a public client cannot use client credentials: it has no secret to prove who it is', async () => {
-    const answer = await requestToken(tessera.url, { grant_type: 'client_credentials', client_id: DEMO.publicClient })
+    const answer = await requestToken(tessera.url, {
+      grant_type: 'client_credentials',
+      client_id: DEMO.publicClient,
+    })
     expect(answer.status).toBe(400)
     expect(answer.body.error).toBe('unauthorized_client')
   })
@@ -120,7 +131,10 @@ describe('oauth 2 grants', () => {
   })
 
   it('an unknown grant type is unsupported_grant_type', async () => {
-    const answer = await requestToken(tessera.url, { grant_type: 'urn:example:magic', client_id: DEMO.publicClient })
+    const answer = await requestToken(tessera.url, {
+      grant_type: 'urn:example:magic',
+      client_id: DEMO.publicClient,
+    })
     expect(answer.status).toBe(400)
     expect(answer.body.error).toBe('unsupported_grant_type')
   })

@@ -17,7 +17,8 @@ afterAll(async () => {
   await tessera?.close()
 })
 
-const readNotes = (token: string) => fetch(`${api.url}/notes`, { headers: { authorization: `Bearer ${token}` } })
+const readNotes = (token: string) =>
+  fetch(`${api.url}/notes`, { headers: { authorization: `Bearer ${token}` } })
 const writeNote = (token: string) =>
   fetch(`${api.url}/notes`, {
     method: 'POST',

@@ -71,7 +71,9 @@ describe('securing endpoints with the bearer guard', () => {
     const { access_token } = await login(tessera.url)
     const [header, payload, signature] = access_token.split('.') as [string, string, string]
     const flipped = signature.startsWith('A') ? `B${signature.slice(1)}` : `A${signature.slice(1)}`
-    const forged = await refusal(await get('/account', { authorization: `Bearer ${header}.${payload}.${flipped}` }))
+    const forged = await refusal(
+      await get('/account', { authorization: `Bearer ${header}.${payload}.${flipped}` }),
+    )
     const foreign = await refusal(
       await get('/account', { authorization: `Bearer ${access_token}` }, otherAudienceApi.url),
     )
