@@ -64,6 +64,7 @@ export function buildRefreshDemo(options: RefreshDemoOptions): Hono<GuardEnv> {
       return c.body(body, 200, { 'content-type': type, 'content-security-policy': CSP })
     })
   }
+  app.get('/favicon.ico', (c) => c.body(null, 204))
   return app
 }
 
