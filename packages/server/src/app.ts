@@ -1,9 +1,12 @@
+import cookie from '@fastify/cookie'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { type Config, unsafeSettings } from './config.js'
 import { type ContextOptions, createContext, type ServerContext } from './context.js'
 import { accountEndpoints } from './endpoints/account.js'
+import { accountPageEndpoints } from './endpoints/account-page.js'
+import { authorizeEndpoint } from './endpoints/authorize.js'
 import { discoveryEndpoint } from './endpoints/discovery.js'
 import { healthEndpoints } from './endpoints/health.js'
 import { introspectEndpoint } from './endpoints/introspect.js'
@@ -13,6 +16,7 @@ import { tokenEndpoint } from './endpoints/token.js'
 import { InvalidRequest, OAuthError, PayloadTooLarge } from './errors.js'
 import { registerFormParser } from './http/form-body.js'
 import { Metrics } from './metrics.js'
+import { STYLESHEET } from './pages/styles.js'
 import { connectRedis, redisLimiters } from './scale/redis.js'
 import type { PasswordHasher } from './security/password-hash.js'
 import { createStore } from './store/kysely-store.js'
@@ -126,6 +130,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
 
+  await app.register(cookie, { secret: ctx.secret.derive('browser-cookie-mac') })
   registerFormParser(app)
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const oauth = toOAuthError(error)
@@ -167,6 +172,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   jwksEndpoint(app, ctx)
   discoveryEndpoint(app, ctx)
   accountEndpoints(app, ctx)
+  authorizeEndpoint(app, ctx)
+  accountPageEndpoints(app, ctx)
+  app.get('/assets/tessera.css', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(STYLESHEET),
+  )
   healthEndpoints(app, ctx, redis ? { redis: async () => void (await redis.ping()) } : {})
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 

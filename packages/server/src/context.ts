@@ -36,6 +36,7 @@ export interface ServerContext {
   readonly feed: ChangeFeed
   readonly revocations: RevocationCache
   readonly redis: Redis | undefined
+  readonly secret: SecretKey
 }
 
 export interface ContextOptions {
@@ -90,5 +91,6 @@ export function createContext(options: ContextOptions): ServerContext {
     feed,
     revocations,
     redis: options.redis,
+    secret,
   }
 }

@@ -8,12 +8,16 @@ export function metadata(ctx: ServerContext, scopes: string[]): Record<string, u
   const clientAuth = ['client_secret_basic', 'client_secret_post']
   return {
     issuer,
+    authorization_endpoint: `${issuer}/oauth/authorize`,
     token_endpoint: `${issuer}/oauth/token`,
     jwks_uri: `${issuer}/.well-known/jwks.json`,
     revocation_endpoint: `${issuer}/oauth/revoke`,
     introspection_endpoint: `${issuer}/oauth/introspect`,
     grant_types_supported: [...GRANTS.keys()],
-    response_types_supported: [],
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    code_challenge_methods_supported: ['S256'],
+    authorization_response_iss_parameter_supported: true,
     token_endpoint_auth_methods_supported: [...clientAuth, 'none'],
     revocation_endpoint_auth_methods_supported: [...clientAuth, 'none'],
     introspection_endpoint_auth_methods_supported: [...clientAuth, 'none'],

@@ -35,7 +35,14 @@ export function tokenResponse(
 export async function startSession(
   ctx: ServerContext,
   grantType: string,
-  input: { client: Client; user: User; scope: string; ip: string; userAgent: string | undefined },
+  input: {
+    client: Client
+    user: User
+    scope: string
+    ip: string
+    userAgent: string | undefined
+    sessionId?: string
+  },
 ): Promise<TokenResponse> {
   const { client, user, scope } = input
   if (!client.grantTypes.includes('refresh_token'))
@@ -43,7 +50,7 @@ export async function startSession(
   const now = ctx.now()
   const absolute = now + ctx.config.refreshAbsoluteTtl * 1000
   const session: Session = {
-    id: RefreshTokenCodec.newSessionId(),
+    id: input.sessionId ?? RefreshTokenCodec.newSessionId(),
     userId: user.id,
     clientId: client.id,
     scope,

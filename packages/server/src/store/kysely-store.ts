@@ -3,9 +3,11 @@ import { type CompiledQuery, type Kysely, Migrator, type Selectable, type Transa
 import { OAuthError, StoreUnavailable } from '../errors.js'
 import { type DatabaseHandle, type OpenOptions, openDatabase } from './database.js'
 import { initial } from './migrations/0001-initial.js'
+import { authorizationCodes } from './migrations/0002-authorization-codes.js'
 import { prepareQuery } from './prepared-query.js'
 import type {
   ApiKeysTable,
+  AuthorizationCodesTable,
   ClientsTable,
   Database,
   SessionsTable,
@@ -17,7 +19,9 @@ import {
   type ApiKey,
   type AuditEvent,
   type AuditType,
+  type AuthorizationCode,
   type Client,
+  type RedeemResult,
   type RotateInput,
   type RotateResult,
   type Session,
@@ -27,7 +31,7 @@ import {
   type User,
 } from './store.js'
 
-const MIGRATIONS = { '0001-initial': initial }
+const MIGRATIONS = { '0001-initial': initial, '0002-authorization-codes': authorizationCodes }
 
 const list = (text: string): string[] => (text === '' ? [] : text.split(' '))
 
@@ -89,6 +93,19 @@ const toApiKey = (r: Selectable<ApiKeysTable>): ApiKey => ({
   expiresAt: r.expires_at,
   lastUsedAt: r.last_used_at,
   revokedAt: r.revoked_at,
+})
+
+const toCode = (r: Selectable<AuthorizationCodesTable>): AuthorizationCode => ({
+  codeHash: r.code_hash,
+  clientId: r.client_id,
+  userId: r.user_id,
+  redirectUri: r.redirect_uri,
+  scope: r.scope,
+  codeChallenge: r.code_challenge,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  usedAt: r.used_at,
+  sessionId: r.session_id,
 })
 
 interface PendingRotation {
@@ -453,6 +470,47 @@ export class KyselyStore implements Store {
     })
   }
 
+  createAuthorizationCode(code: AuthorizationCode): Promise<void> {
+    return this.#run(async () => {
+      await this.db
+        .insertInto('authorization_codes')
+        .values({
+          code_hash: code.codeHash,
+          client_id: code.clientId,
+          user_id: code.userId,
+          redirect_uri: code.redirectUri,
+          scope: code.scope,
+          code_challenge: code.codeChallenge,
+          created_at: code.createdAt,
+          expires_at: code.expiresAt,
+          used_at: code.usedAt,
+          session_id: code.sessionId,
+        })
+        .execute()
+    })
+  }
+
+  redeemAuthorizationCode(codeHash: string, now: number, sessionId: string): Promise<RedeemResult> {
+    return this.#run(async () => {
+      // Conditional update, not read-then-write: two concurrent redeemers cannot both win.
+      const row = await this.db
+        .updateTable('authorization_codes')
+        .set({ used_at: now, session_id: sessionId })
+        .where('code_hash', '=', codeHash)
+        .where('used_at', 'is', null)
+        .where('expires_at', '>', now)
+        .returningAll()
+        .executeTakeFirst()
+      if (row) return { kind: 'redeemed', code: toCode(row) }
+      const current = await this.db
+        .selectFrom('authorization_codes')
+        .selectAll()
+        .where('code_hash', '=', codeHash)
+        .executeTakeFirst()
+      return current?.used_at != null ? { kind: 'used', code: toCode(current) } : { kind: 'missing' }
+    })
+  }
+
   recordAudit(event: AuditEvent): Promise<void> {
     return this.#run(async () => {
       await this.db
@@ -494,6 +552,10 @@ export class KyselyStore implements Store {
     return this.#run(async () => {
       await this.db.deleteFrom('revoked_access_tokens').where('expires_at', '<=', now).execute()
       await this.db.deleteFrom('signing_keys').where('publish_until', '<=', now).execute()
+      await this.db
+        .deleteFrom('authorization_codes')
+        .where('expires_at', '<=', now - 86_400_000)
+        .execute()
       // Expired sessions are kept a day so a late replay still reads as reuse in the audit trail.
       await this.db
         .deleteFrom('sessions')

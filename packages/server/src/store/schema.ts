@@ -7,6 +7,7 @@ export interface Database {
   revoked_access_tokens: RevokedAccessTokensTable
   api_keys: ApiKeysTable
   audit_events: AuditEventsTable
+  authorization_codes: AuthorizationCodesTable
 }
 
 export interface UsersTable {
@@ -83,4 +84,17 @@ export interface AuditEventsTable {
   session_id: string | null
   ip: string | null
   detail: string | null
+}
+
+export interface AuthorizationCodesTable {
+  code_hash: string
+  client_id: string
+  user_id: string
+  redirect_uri: string
+  scope: string
+  code_challenge: string | null
+  created_at: number
+  expires_at: number
+  used_at: number | null
+  session_id: string | null
 }

@@ -49,6 +49,25 @@ export interface SigningKeyRow {
   publishUntil: number | null
 }
 
+export interface AuthorizationCode {
+  codeHash: string
+  clientId: string
+  userId: string
+  redirectUri: string
+  scope: string
+  codeChallenge: string | null
+  createdAt: number
+  expiresAt: number
+  usedAt: number | null
+  sessionId: string | null
+}
+
+/** `used` means the code was redeemed before: RFC 6749 §4.1.2 says revoke what it issued. */
+export type RedeemResult =
+  | { kind: 'redeemed'; code: AuthorizationCode }
+  | { kind: 'used'; code: AuthorizationCode }
+  | { kind: 'missing' }
+
 export interface ApiKey {
   id: string
   name: string
@@ -74,6 +93,7 @@ export type AuditType =
   | 'client_created'
   | 'api_key_created'
   | 'access_token_revoked'
+  | 'authorization_code_reused'
 
 export interface AuditEvent {
   type: AuditType
@@ -154,6 +174,13 @@ export interface Store {
   listApiKeys(): Promise<ApiKey[]>
   /** Revokes an API key unless it is revoked already; true when this call revoked it. */
   revokeApiKey(id: string, now: number): Promise<boolean>
+
+  createAuthorizationCode(code: AuthorizationCode): Promise<void>
+  /**
+   * Marks a live code used, once, recording the session it is about to start: of concurrent
+   * redeemers exactly one gets `redeemed`, and a replay learns which session to revoke.
+   */
+  redeemAuthorizationCode(codeHash: string, now: number, sessionId: string): Promise<RedeemResult>
 
   recordAudit(event: AuditEvent): Promise<void>
   listAudit(filter: { type?: AuditType; sessionId?: string; userId?: string }): Promise<AuditEvent[]>

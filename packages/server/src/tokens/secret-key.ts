@@ -3,7 +3,12 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path'
 import { decodeSecretKey } from '../config.js'
 
-export type KeyPurpose = 'signing-key-encryption' | 'refresh-token-mac' | 'client-secret-mac' | 'api-key-mac'
+export type KeyPurpose =
+  | 'signing-key-encryption'
+  | 'refresh-token-mac'
+  | 'client-secret-mac'
+  | 'api-key-mac'
+  | 'browser-cookie-mac'
 
 /**
  * The deployment's master secret (TESSERA_SECRET_KEY). Each use gets its own key derived with
