@@ -7,6 +7,11 @@ export interface AccountApiOptions {
   issuer: string
   audience?: string
   now?: () => number
+  /**
+   * This API's confidential client at Tessera. When given, every token is also checked by
+   * introspection (cached 5 s), so a revoked token stops working at once instead of at `exp`.
+   */
+  introspection?: { clientId: string; clientSecret: string }
   /** Sees every refusal with its precise reason, which never goes to the caller; default: logged. */
   onRefusal?: (refusal: { code: string; reason: string; route: string }) => void
 }
@@ -20,6 +25,9 @@ export async function buildAccountApi(options: AccountApiOptions): Promise<Fasti
     issuer: options.issuer,
     audience: options.audience ?? options.issuer,
     ...(options.now ? { now: options.now } : {}),
+    ...(options.introspection
+      ? { introspection: options.introspection, mode: 'introspection' as const }
+      : {}),
   })
   const app = Fastify({ logger: options.onRefusal ? false : { level: 'info' } })
   await app.register(tesseraGuard, {
@@ -44,7 +52,14 @@ export async function buildAccountApi(options: AccountApiOptions): Promise<Fasti
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const issuer = process.env.TESSERA_ISSUER ?? 'http://127.0.0.1:8080'
-  const api = await buildAccountApi({ issuer, audience: process.env.TESSERA_AUDIENCE ?? issuer })
+  const clientSecret = process.env.TESSERA_CLIENT_SECRET
+  const api = await buildAccountApi({
+    issuer,
+    audience: process.env.TESSERA_AUDIENCE ?? issuer,
+    ...(clientSecret
+      ? { introspection: { clientId: process.env.TESSERA_CLIENT_ID ?? 'demo-service', clientSecret } }
+      : {}),
+  })
   const { url } = await listenFastify(api, Number(process.env.PORT ?? 3007))
   console.log(`07-securing-endpoints listening on ${url} (tokens from ${issuer})`)
 }

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type Listening, listenFastify } from '../../support/listen.js'
-import { login, startTessera, type Tessera } from '../../support/tessera.js'
+import { DEMO, login, startTessera, type Tessera } from '../../support/tessera.js'
 import { buildAccountApi } from '../app.js'
 
 let tessera: Tessera
 let api: Listening
 let otherAudienceApi: Listening
+let strictApi: Listening
 let refusals: { code: string; reason: string; route: string }[] = []
 
 beforeAll(async () => {
@@ -14,6 +15,14 @@ beforeAll(async () => {
   api = await listenFastify(await buildAccountApi({ issuer: tessera.url, now: tessera.clock.now, onRefusal }))
   otherAudienceApi = await listenFastify(
     await buildAccountApi({ issuer: tessera.url, audience: 'https://billing.example.com', onRefusal }),
+  )
+  strictApi = await listenFastify(
+    await buildAccountApi({
+      issuer: tessera.url,
+      now: tessera.clock.now,
+      onRefusal,
+      introspection: { clientId: DEMO.serviceClient, clientSecret: DEMO.serviceSecret },
+    }),
   )
 })
 
@@ -24,6 +33,7 @@ beforeEach(() => {
 afterAll(async () => {
   await api?.close()
   await otherAudienceApi?.close()
+  await strictApi?.close()
   await tessera?.close()
 })
 
@@ -115,5 +125,19 @@ describe('securing endpoints with the bearer guard', () => {
   it('refusals are never cached by browsers or proxies', async () => {
     const response = await get('/account', { authorization: 'Bearer abc.def.ghi' })
     expect(response.headers.get('cache-control')).toBe('no-store')
+  })
+
+  it('after sign-out a locally verified token still works until it expires, an introspecting api refuses it at once', async () => {
+    const { access_token } = await login(tessera.url)
+    const bearer = { authorization: `Bearer ${access_token}` }
+    expect((await get('/account', bearer, strictApi.url)).status).toBe(200)
+    const logout = await fetch(`${tessera.url}/logout`, { method: 'POST', headers: bearer })
+    expect(logout.status).toBeLessThan(300)
+    tessera.clock.advance(6)
+
+    expect((await get('/account', bearer)).status).toBe(200)
+    const strict = await refusal(await get('/account', bearer, strictApi.url))
+    expect(strict.status).toBe(401)
+    expect(strict.challenge).toBe('Bearer realm="account", error="invalid_token"')
   })
 })
