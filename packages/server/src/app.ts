@@ -1,7 +1,9 @@
 import cookie from '@fastify/cookie'
+import cors from '@fastify/cors'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { CSRF_HEADER } from './browser/refresh-cookie.js'
 import { type Config, unsafeSettings } from './config.js'
 import { type ContextOptions, createContext, type ServerContext } from './context.js'
 import { accountEndpoints } from './endpoints/account.js'
@@ -131,6 +133,21 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(swaggerUi, { routePrefix: '/docs' })
 
   await app.register(cookie, { secret: ctx.secret.derive('browser-cookie-mac') })
+  // Browser apps on their own origins call the token, revocation and account endpoints; only
+  // origins of registered redirect URIs are let in, with credentials for cookie mode.
+  await app.register(cors, {
+    credentials: true,
+    methods: ['GET', 'POST', 'DELETE'],
+    allowedHeaders: ['authorization', 'content-type', CSRF_HEADER],
+    maxAge: 600,
+    origin: (origin, callback) => {
+      if (origin === undefined) return callback(null, false)
+      ctx.clients.browserOrigins(config.issuer).then(
+        (origins) => callback(null, origins.has(origin)),
+        () => callback(null, false),
+      )
+    },
+  })
   registerFormParser(app)
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const oauth = toOAuthError(error)

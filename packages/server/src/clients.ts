@@ -15,6 +15,32 @@ export class ClientDirectory {
     private readonly now: () => number,
   ) {}
 
+  #origins: { set: Promise<Set<string>>; until: number } | undefined
+
+  /**
+   * Origins browser apps may call from (CORS): the issuer's and those of every registered
+   * redirect URI. Re-read every 30 s, so a new client's app is let in without a restart.
+   */
+  browserOrigins(issuer: string): Promise<Set<string>> {
+    const now = this.now()
+    if (!this.#origins || this.#origins.until <= now) {
+      const set = this.store.listRedirectUris().then((uris) => {
+        const origins = new Set([new URL(issuer).origin])
+        for (const uri of uris) {
+          try {
+            origins.add(new URL(uri).origin)
+          } catch {}
+        }
+        return origins
+      })
+      set.catch(() => {
+        this.#origins = undefined
+      })
+      this.#origins = { set, until: now + TTL_MS }
+    }
+    return this.#origins.set
+  }
+
   async find(id: string): Promise<Client | undefined> {
     const now = this.now()
     const hit = this.#cache.get(id)

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { clearRefreshCookie } from '../browser/refresh-cookie.js'
 import type { ServerContext } from '../context.js'
 import { AccessDenied, NotFound } from '../errors.js'
 import { authenticateBearer } from '../http/bearer-auth.js'
@@ -148,6 +149,7 @@ export function accountEndpoints(app: FastifyInstance, ctx: ServerContext): void
       await denyAccessToken(ctx, claims, request.ip)
       const session = claims.sid === undefined ? undefined : await ctx.store.findSession(claims.sid)
       if (session) await endSession(ctx, session, 'logout', request.ip)
+      clearRefreshCookie(ctx, reply)
       return reply.code(204).send()
     },
   )
@@ -165,10 +167,11 @@ export function accountEndpoints(app: FastifyInstance, ctx: ServerContext): void
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const claims = await requireUser(ctx, request)
       await denyAccessToken(ctx, claims, request.ip)
       const revoked = await endUserSessions(ctx, claims.sub, claims.client_id, 'logout_all', request.ip)
+      clearRefreshCookie(ctx, reply)
       return { revoked }
     },
   )

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { clearRefreshCookie, clientOrigins, refreshTokenFromCookie } from '../browser/refresh-cookie.js'
 import type { ServerContext } from '../context.js'
-import { InvalidToken } from '../errors.js'
+import { InvalidRequest, InvalidToken } from '../errors.js'
 import { authenticateClient } from '../http/client-auth.js'
 import { type FormParams, requiredParam, requireFormBody } from '../http/form-body.js'
 import { denyAccessToken, endSession } from '../revocation.js'
@@ -49,12 +50,16 @@ export function revokeEndpoint(app: FastifyInstance, ctx: ServerContext): void {
         consumes: ['application/x-www-form-urlencoded'],
         body: formBody(
           {
-            token: { type: 'string', maxLength: 8192 },
+            token: {
+              type: 'string',
+              maxLength: 8192,
+              description: 'required, except from a cookie-mode browser app, whose refresh token is in its cookie',
+            },
             token_type_hint: { type: 'string', maxLength: 64 },
             client_id: { type: 'string', maxLength: 255 },
             client_secret: { type: 'string', maxLength: 512 },
           },
-          ['token'],
+          [],
         ),
         response: {
           200: { type: 'object', description: 'revoked, or nothing to revoke' },
@@ -64,9 +69,17 @@ export function revokeEndpoint(app: FastifyInstance, ctx: ServerContext): void {
     },
     async (request: FastifyRequest<{ Body: FormParams }>, reply) => {
       const params = request.body
-      const token = requiredParam(params, 'token', 8192)
       const client = await authenticateClient(ctx, request, params)
+      // Cookie mode: a browser app revokes the refresh token it cannot read by sending none.
+      const token =
+        params.token !== undefined
+          ? requiredParam(params, 'token', 8192)
+          : client.isPublic
+            ? refreshTokenFromCookie(ctx, request, clientOrigins(ctx, client.redirectUris))
+            : undefined
+      if (token === undefined) throw new InvalidRequest('the parameter "token" is missing')
       await revokeToken(ctx, client, token, request.ip)
+      if (client.isPublic) clearRefreshCookie(ctx, reply)
       reply.header('cache-control', 'no-store')
       return {}
     },

@@ -1,4 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import {
+  clientOrigins,
+  keepRefreshTokenInCookie,
+  refreshTokenFromCookie,
+  wantsCookieMode,
+} from '../browser/refresh-cookie.js'
 import type { ServerContext } from '../context.js'
 import { UnauthorizedClient, UnsupportedGrantType } from '../errors.js'
 import type { Grant } from '../grants/grant.js'
@@ -56,6 +62,11 @@ export function tokenEndpoint(app: FastifyInstance, ctx: ServerContext): void {
       const client = await authenticateClient(ctx, request, params)
       const grant = findGrant(grantType)
       checkGrantAllowed(grant, client.grantTypes)
+      const cookieMode = client.isPublic && wantsCookieMode(request)
+      if (cookieMode && grantType === 'refresh_token' && params.refresh_token === undefined) {
+        const fromCookie = refreshTokenFromCookie(ctx, request, clientOrigins(ctx, client.redirectUris))
+        if (fromCookie !== undefined) params.refresh_token = fromCookie
+      }
       const response = await grant.handler({
         ctx,
         client,
@@ -65,6 +76,10 @@ export function tokenEndpoint(app: FastifyInstance, ctx: ServerContext): void {
       })
       // RFC 6749 §5.1: token responses must never be cached.
       reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
+      if (cookieMode && response.refresh_token !== undefined) {
+        keepRefreshTokenInCookie(ctx, reply, response.refresh_token)
+        delete response.refresh_token
+      }
       return response
     },
   )

@@ -254,6 +254,13 @@ export class KyselyStore implements Store {
     })
   }
 
+  listRedirectUris(): Promise<string[]> {
+    return this.#run(async () => {
+      const rows = await this.db.selectFrom('clients').select('redirect_uris').execute()
+      return rows.flatMap((r) => list(r.redirect_uris))
+    })
+  }
+
   listClientScopes(): Promise<string[]> {
     return this.#run(async () => {
       const rows = await this.db.selectFrom('clients').select('scopes').execute()

@@ -147,6 +147,8 @@ export interface Store {
 
   createClient(client: Client): Promise<void>
   findClient(id: string): Promise<Client | undefined>
+  /** Every redirect URI of every registered client. */
+  listRedirectUris(): Promise<string[]>
   /** Every scope some registered client may ask for, sorted. */
   listClientScopes(): Promise<string[]>
 
