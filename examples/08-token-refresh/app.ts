@@ -23,8 +23,8 @@ const CSP =
 
 /**
  * A profile API plus a page that signs in, shows the access token's remaining lifetime and
- * refreshes it before it runs out. Tessera serves no CORS headers, so the page reaches the
- * token and revocation endpoints through this app's same-origin pass-through (`/auth/*`).
+ * refreshes it before it runs out. The page reaches Tessera's token and revocation endpoints
+ * through this app's same-origin pass-through (`/auth/*`), so no CORS set-up is needed.
  */
 export function buildRefreshDemo(options: RefreshDemoOptions): Hono<GuardEnv> {
   const verifier = createVerifier({

@@ -20,6 +20,7 @@ export const DEMO = {
   publicClient: 'demo-app',
   serviceClient: 'demo-service',
   serviceSecret: 'demo-service-secret-for-tests',
+  redirectUri: 'http://127.0.0.1:5173/callback',
 } as const
 
 /** A clock for the server under test: real time until a test moves it. */
@@ -79,9 +80,9 @@ export async function startTessera(options: { config?: Partial<Config> } = {}): 
   await createClient(admin, {
     id: DEMO.publicClient,
     isPublic: true,
-    grantTypes: ['password', 'refresh_token'],
+    grantTypes: ['password', 'refresh_token', 'authorization_code'],
     scopes: ['read', 'write'],
-    redirectUris: [],
+    redirectUris: [DEMO.redirectUri],
   })
   await createClient(admin, {
     id: DEMO.serviceClient,

@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto'
 import { createClient } from '@tessera/server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Listening, listenNode } from '../../support/listen.js'
@@ -21,13 +22,93 @@ afterAll(async () => {
 const orders = (accessToken: unknown) =>
   fetch(`${api.url}/orders`, { headers: { authorization: `Bearer ${String(accessToken)}` } })
 
+/** A browser's part of the authorization code flow: follow the hosted sign-in page, keep its cookies. */
+async function signInAtTessera(authorizeParams: Record<string, string>): Promise<URL> {
+  const cookies = new Map<string, string>()
+  const keep = (response: Response) => {
+    for (const line of response.headers.getSetCookie()) {
+      const [pair = ''] = line.split(';')
+      const [name = '', ...value] = pair.split('=')
+      cookies.set(name, value.join('='))
+    }
+  }
+  const cookie = () => [...cookies].map(([name, value]) => `${name}=${value}`).join('; ')
+  const page = await fetch(`${tessera.url}/oauth/authorize?${new URLSearchParams(authorizeParams)}`)
+  expect(page.status).toBe(200)
+  keep(page)
+  const html = await page.text()
+  const field = (name: string) =>
+    new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1]?.replace(/&amp;/g, '&') ?? ''
+  const signedIn = await fetch(`${tessera.url}/oauth/authorize`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie: cookie(), 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      request: field('request'),
+      csrf: field('csrf'),
+      step: 'sign-in',
+      username: DEMO.username,
+      password: DEMO.password,
+    }),
+  })
+  expect(signedIn.status).toBe(303)
+  return new URL(signedIn.headers.get('location') ?? '')
+}
+
+function pkce() {
+  const verifier = randomBytes(32).toString('base64url')
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') }
+}
+
 describe('oauth 2 grants', () => {
+  const authorize = (challenge: string) =>
+    signInAtTessera({
+      response_type: 'code',
+      client_id: DEMO.publicClient,
+      redirect_uri: DEMO.redirectUri,
+      scope: 'read',
+      state: 'af0ifjsldkj',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    })
+
+  const redeem = (code: string, codeVerifier: string) =>
+    requestToken(tessera.url, {
+      grant_type: 'authorization_code',
+      client_id: DEMO.publicClient,
+      code,
+      redirect_uri: DEMO.redirectUri,
+      code_verifier: codeVerifier,
+    })
+
+  it("the authorization code grant with pkce signs a user in on tessera's own page", async () => {
+    const { verifier, challenge } = pkce()
+    const redirect = await authorize(challenge)
+    expect(`${redirect.origin}${redirect.pathname}`).toBe(DEMO.redirectUri)
+    expect(redirect.searchParams.get('state')).toBe('af0ifjsldkj')
+
+    const answer = await redeem(redirect.searchParams.get('code') ?? '', verifier)
+    expect(answer.status).toBe(200)
+    expect(answer.body).toMatchObject({ token_type: 'Bearer', scope: 'read' })
+    expect(answer.body.refresh_token).toMatch(/^tsr_/)
+    const response = await orders(answer.body.access_token)
+    expect(response.status).toBe(200)
+    expect(await response.json()).toMatchObject({ actor: 'user', client: DEMO.publicClient })
+  })
+
+  it('an intercepted code is useless without the verifier that only the app knows', async () => {
+    const redirect = await authorize(pkce().challenge)
+    const stolen = await redeem(redirect.searchParams.get('code') ?? '', pkce().verifier)
+    expect(stolen.status).toBe(400)
+    expect(stolen.body.error).toBe('invalid_grant')
+  })
+
   it('the metadata document lists the grants this server supports', async () => {
     const metadata = await (await fetch(`${tessera.url}/.well-known/oauth-authorization-server`)).json()
     expect(metadata.issuer).toBe(tessera.url)
     expect(metadata.token_endpoint).toBe(`${tessera.url}/oauth/token`)
     expect(metadata.grant_types_supported).toEqual(
-      expect.arrayContaining(['password', 'client_credentials', 'refresh_token']),
+      expect.arrayContaining(['authorization_code', 'password', 'client_credentials', 'refresh_token']),
     )
   })
 

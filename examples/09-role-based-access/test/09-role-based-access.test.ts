@@ -1,4 +1,4 @@
-import { createUser } from '@tessera/server'
+import { createUser, setRoles } from '@tessera/server'
 import { decodeJwt } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Listening, listenNode } from '../../support/listen.js'
@@ -85,8 +85,7 @@ describe('role-based access', () => {
 
   it('a role change reaches the next refreshed token, while the current one keeps the old roles until it expires', async () => {
     const tokens = await signIn('victor')
-    const victor = await tessera.admin.store.findUserByUsername('victor')
-    await tessera.admin.store.setUserRoles(victor!.id, ['admin'])
+    await setRoles(tessera.admin, 'victor', ['admin'])
 
     expect((await call('DELETE', '/users/7', tokens.access_token)).status).toBe(403)
     const refreshed = await requestToken(tessera.url, {
