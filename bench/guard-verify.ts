@@ -1,6 +1,7 @@
 /**
- * Guard verification throughput beside raw node:crypto verification of the same EdDSA token.
- * Usage: npx tsx bench/guard-verify.ts [--quick]   → one JSON object on stdout.
+ * Guard verification throughput beside raw node:crypto verification of the same token.
+ * Usage: npx tsx bench/guard-verify.ts [--quick] [--alg ES256|EdDSA]   → one JSON object on stdout.
+ * ES256 is the default because it is the server's default signing algorithm.
  */
 import { generateKeyPairSync, type KeyObject, randomUUID, sign, verify } from 'node:crypto'
 import { jwtVerify } from 'jose'
@@ -15,12 +16,22 @@ const BATCH = 500
 const issuer = 'https://auth.bench.test'
 const audience = 'https://api.bench.test'
 const kid = 'bench-key'
-const { publicKey, privateKey } = generateKeyPairSync('ed25519')
+const algIndex = process.argv.indexOf('--alg')
+const ALG = (algIndex >= 0 ? process.argv[algIndex + 1] : 'ES256') as 'ES256' | 'EdDSA'
+const { publicKey, privateKey } =
+  ALG === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519')
+// JWS ES256 signatures are raw r‖s (RFC 7518 §3.4), not DER.
+const signWith = (input: Buffer, key: KeyObject) =>
+  ALG === 'ES256' ? sign('sha256', input, { key, dsaEncoding: 'ieee-p1363' }) : sign(null, input, key)
+const verifyWith = (input: Buffer, key: KeyObject, signature: Buffer) =>
+  ALG === 'ES256'
+    ? verify('sha256', input, { key, dsaEncoding: 'ieee-p1363' }, signature)
+    : verify(null, input, key, signature)
 
 function mint(key: KeyObject): string {
   const now = Math.floor(Date.now() / 1000)
   const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
-  const header = encode({ alg: 'EdDSA', typ: 'at+jwt', kid })
+  const header = encode({ alg: ALG, typ: 'at+jwt', kid })
   const payload = encode({
     iss: issuer,
     sub: 'user-1',
@@ -34,7 +45,7 @@ function mint(key: KeyObject): string {
     roles: ['viewer'],
   })
   const input = `${header}.${payload}`
-  return `${input}.${sign(null, Buffer.from(input), key).toString('base64url')}`
+  return `${input}.${signWith(Buffer.from(input), key).toString('base64url')}`
 }
 
 const token = mint(privateKey)
@@ -43,8 +54,7 @@ const verifier = createVerifier({ issuer, audience, keys: [{ kid, key: publicKey
 
 function rawVerify(jwt: string): boolean {
   const dot = jwt.lastIndexOf('.')
-  return verify(
-    null,
+  return verifyWith(
     Buffer.from(jwt.slice(0, dot), 'latin1'),
     publicKey,
     Buffer.from(jwt.slice(dot + 1), 'base64url'),
@@ -71,8 +81,7 @@ const scenarios: Record<string, (index: number) => unknown> = {
   },
   guardVerifyUnique: (index) => verifier.verify(pool[index % POOL] as string),
   guardVerifyRepeated: () => verifier.verify(token),
-  joseJwtVerify: () =>
-    jwtVerify(token, publicKey, { issuer, audience, typ: 'at+jwt', algorithms: ['EdDSA'] }),
+  joseJwtVerify: () => jwtVerify(token, publicKey, { issuer, audience, typ: 'at+jwt', algorithms: [ALG] }),
 }
 
 for (const run of Object.values(scenarios)) for (let i = 0; i < 2_000; i++) await run(i)
@@ -91,4 +100,4 @@ const result = Object.fromEntries(
     { opsPerSec: Math.round(opsPerSec), ratioToBaseline: Number((opsPerSec / baseline).toFixed(3)) },
   ]),
 )
-process.stdout.write(`${JSON.stringify(result)}\n`)
+process.stdout.write(`${JSON.stringify({ alg: ALG, ...result })}\n`)

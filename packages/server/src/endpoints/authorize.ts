@@ -216,7 +216,6 @@ export function authorizeEndpoint(app: FastifyInstance, ctx: ServerContext): voi
   }
 
   const handle = async (
-    request: FastifyRequest,
     reply: FastifyReply,
     query: Record<string, unknown>,
     onOk: (auth: AuthorizationRequest) => Promise<unknown>,
@@ -244,7 +243,7 @@ export function authorizeEndpoint(app: FastifyInstance, ctx: ServerContext): voi
       },
     },
     async (request, reply) =>
-      handle(request, reply, request.query as Record<string, unknown>, async (auth) => {
+      handle(reply, request.query as Record<string, unknown>, async (auth) => {
         const user = await signedInUser(request)
         return user ? proceed(request, reply, auth, user, false, 302) : showSignIn(request, reply, auth)
       }),
@@ -270,7 +269,7 @@ export function authorizeEndpoint(app: FastifyInstance, ctx: ServerContext): voi
           errorPage('This form could not be verified', 'Reload the sign-in page and try again.'),
         )
       }
-      return handle(request, reply, sealed, async (auth) => {
+      return handle(reply, sealed, async (auth) => {
         if (form.step === 'consent') {
           const user = await signedInUser(request)
           if (!user) return showSignIn(request, reply, auth)

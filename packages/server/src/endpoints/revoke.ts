@@ -53,7 +53,8 @@ export function revokeEndpoint(app: FastifyInstance, ctx: ServerContext): void {
             token: {
               type: 'string',
               maxLength: 8192,
-              description: 'required, except from a cookie-mode browser app, whose refresh token is in its cookie',
+              description:
+                'required, except from a cookie-mode browser app, whose refresh token is in its cookie',
             },
             token_type_hint: { type: 'string', maxLength: 64 },
             client_id: { type: 'string', maxLength: 255 },

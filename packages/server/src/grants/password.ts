@@ -1,4 +1,4 @@
-import { InvalidGrant } from '../errors.js'
+import { InvalidGrant, TooManyRequests } from '../errors.js'
 import { param, requiredParam } from '../http/form-body.js'
 import { grantScope } from '../scope.js'
 import type { Grant } from './grant.js'
@@ -15,7 +15,20 @@ export const passwordGrant: Grant = {
     const username = requiredParam(params, 'username', 255)
     const password = requiredParam(params, 'password', 1024)
     const scope = grantScope(param(params, 'scope'), client.scopes)
-    await ctx.loginLimiter.check(username, ip)
+    try {
+      await ctx.loginLimiter.check(username, ip)
+    } catch (error) {
+      if (error instanceof TooManyRequests) {
+        await ctx.audit.record({
+          type: 'login_rate_limited',
+          at: ctx.now(),
+          clientId: client.id,
+          ip,
+          detail: { retry_after: Math.ceil(error.retryAfterSeconds) },
+        })
+      }
+      throw error
+    }
 
     const user = await ctx.store.findUserByUsername(username)
     const valid = user

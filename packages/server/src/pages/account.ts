@@ -31,7 +31,7 @@ export function describeDevice(userAgent: string | null): string {
   return system ? `${browser} on ${system}` : browser
 }
 
-const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 16) + ' UTC'
+const when = (ms: number) => `${new Date(ms).toISOString().replace('T', ' ').slice(0, 16)} UTC`
 
 export function accountPage(p: {
   username: string

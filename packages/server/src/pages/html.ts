@@ -14,11 +14,11 @@ export class SafeHtml {
   }
 }
 
-const escape = (value: unknown): string =>
+const escapeHtml = (value: unknown): string =>
   value instanceof SafeHtml
     ? value.value
     : Array.isArray(value)
-      ? value.map(escape).join('')
+      ? value.map(escapeHtml).join('')
       : value === undefined || value === null || value === false
         ? ''
         : String(value).replace(/[&<>"']/g, (c) => ESCAPES[c]!)
@@ -29,7 +29,7 @@ const escape = (value: unknown): string =>
  */
 export function html(strings: TemplateStringsArray, ...values: unknown[]): SafeHtml {
   let out = strings[0]!
-  for (let i = 0; i < values.length; i++) out += escape(values[i]) + strings[i + 1]!
+  for (let i = 0; i < values.length; i++) out += escapeHtml(values[i]) + strings[i + 1]!
   return new SafeHtml(out)
 }
 
