@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
-import { Redis } from 'ioredis'
 import { Audit } from './audit.js'
 import type { Config } from './config.js'
 import { PasswordHasher } from './security/password-hash.js'
@@ -178,6 +177,7 @@ export async function rotateSigningKey(admin: AdminContext): Promise<{ kid: stri
 
 // Running servers reload keys on this message at once; without it they notice on their next poll.
 async function announceKeyRotation(url: string, channel: string): Promise<void> {
+  const { Redis } = await import('ioredis')
   const redis = new Redis(url, {
     lazyConnect: true,
     connectTimeout: 2000,

@@ -19,7 +19,6 @@ import { InvalidRequest, OAuthError, PayloadTooLarge } from './errors.js'
 import { registerFormParser } from './http/form-body.js'
 import { Metrics } from './metrics.js'
 import { STYLESHEET } from './pages/styles.js'
-import { connectRedis, redisLimiters } from './scale/redis.js'
 import type { PasswordHasher } from './security/password-hash.js'
 import { createStore } from './store/kysely-store.js'
 import type { Store } from './store/store.js'
@@ -94,9 +93,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   if (options.migrate !== false) await store.migrate()
   const metrics = new Metrics()
-  const redis = config.redisUrl ? connectRedis(config.redisUrl, app.log, metrics) : undefined
+  // Redis support is loaded only when configured: a single instance never pays its memory.
+  const scale = config.redisUrl ? await import('./scale/redis.js') : undefined
+  const redis = scale && config.redisUrl ? scale.connectRedis(config.redisUrl, app.log, metrics) : undefined
   const limiterFactory =
-    options.limiterFactory ?? (redis ? redisLimiters(redis, config.redisPrefix) : undefined)
+    options.limiterFactory ?? (scale && redis ? scale.redisLimiters(redis, config.redisPrefix) : undefined)
   const ctx = createContext({
     config,
     store,

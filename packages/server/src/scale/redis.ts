@@ -1,8 +1,17 @@
+import { createRequire } from 'node:module'
 import type { FastifyBaseLogger } from 'fastify'
 import { Redis } from 'ioredis'
-import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible'
 import type { Metrics } from '../metrics.js'
 import type { LimiterFactory } from '../security/login-limiter.js'
+
+// As in login-limiter.ts: only the two limiter files, not every backend the package supports.
+const load = createRequire(import.meta.url)
+const RateLimiterMemory = load(
+  'rate-limiter-flexible/lib/RateLimiterMemory',
+) as typeof import('rate-limiter-flexible').RateLimiterMemory
+const RateLimiterRedis = load(
+  'rate-limiter-flexible/lib/RateLimiterRedis',
+) as typeof import('rate-limiter-flexible').RateLimiterRedis
 
 /**
  * One Redis connection for commands. Commands fail at once while Redis is away (no offline

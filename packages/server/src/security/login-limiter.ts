@@ -1,4 +1,12 @@
-import { type RateLimiterAbstract, RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible'
+import { createRequire } from 'node:module'
+import type { RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible'
+
+// The package's index loads every backend it supports (MongoDB, DynamoDB, etcd …), about 10 MB of
+// memory; the in-memory limiter alone is one small file.
+const RateLimiterMemory = createRequire(import.meta.url)(
+  'rate-limiter-flexible/lib/RateLimiterMemory',
+) as typeof import('rate-limiter-flexible').RateLimiterMemory
+
 import { TooManyRequests } from '../errors.js'
 
 const WINDOW_SECONDS = 15 * 60

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import SqliteDatabase from 'better-sqlite3'
 import { Kysely, type SqliteDatabase as KyselySqliteDatabase, PostgresDialect, SqliteDialect } from 'kysely'
-import pg from 'pg'
+import type pg from 'pg'
 import type { Database } from './schema.js'
 import type { StoreCapabilities } from './store.js'
 
@@ -61,8 +61,10 @@ function withStatementCache(sqlite: SqliteDatabase.Database): KyselySqliteDataba
   }
 }
 
-function openPostgres(url: string, poolSize: number): DatabaseHandle {
-  const pool = new pg.Pool({
+// pg is loaded only when a PostgreSQL URL is configured: a SQLite deployment never pays its memory.
+async function createPool(url: string, poolSize: number): Promise<pg.Pool> {
+  const { default: pgModule } = await import('pg')
+  const pool = new pgModule.Pool({
     connectionString: url,
     max: poolSize,
     connectionTimeoutMillis: 3000,
@@ -71,17 +73,21 @@ function openPostgres(url: string, poolSize: number): DatabaseHandle {
     query_timeout: 6000,
     types: {
       getTypeParser: (oid: number, format?: string) =>
-        oid === pg.types.builtins.INT8
+        oid === pgModule.types.builtins.INT8
           ? (value: string) => Number(value)
-          : pg.types.getTypeParser(oid, format as 'text'),
+          : pgModule.types.getTypeParser(oid, format as 'text'),
     },
   })
   // A connection whose server went away emits 'error' (idle ones on the pool, checked-out ones on
   // the client); unheard, it would end the process. The failed query itself still rejects (503).
   pool.on('error', () => {})
   pool.on('connect', (client) => client.on('error', () => {}))
+  return pool
+}
+
+function openPostgres(url: string, poolSize: number): DatabaseHandle {
   return {
-    db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
+    db: new Kysely<Database>({ dialect: new PostgresDialect({ pool: () => createPool(url, poolSize) }) }),
     capabilities: { dialect: 'postgres', groupCommit: false },
     isUniqueViolation: (error) => (error as { code?: unknown })?.code === '23505',
   }
