@@ -7,6 +7,7 @@ import {
   migrateCommand,
   usersCommand,
 } from './admin-commands.js'
+import { doctorCommand } from './doctor.js'
 import { serveCommand } from './serve.js'
 import { USAGE, UsageError } from './usage.js'
 
@@ -33,6 +34,8 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io): Pr
       case 'api-keys':
         await apiKeysCommand(loadConfig(env), args, io)
         return 0
+      case 'doctor':
+        return (await doctorCommand(loadConfig(env), args, io)) ? 0 : 1
       case 'keys':
         await keysCommand(loadConfig(env), args, io)
         return 0
