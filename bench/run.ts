@@ -108,6 +108,7 @@ function rssMb(pid: number): number {
 }
 
 interface LoadResult {
+  loginRps?: number
   rps: number
   p50: number
   p99: number
@@ -140,7 +141,7 @@ async function load(
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...request.headers },
     ...(request.next
       ? {
-          requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, body: request.next!() }) }],
+          requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, body: request.next!() }) }],
         }
       : { body: request.body ?? '' }),
   })
@@ -257,7 +258,7 @@ function cryptoOps(): Record<string, number> {
 }
 
 const results: Record<string, unknown> = {}
-const scenarios: Record<string, ReturnType<typeof summarize> & Record<string, unknown>> = {}
+const scenarios: Record<string, ReturnType<typeof summarize> & { loginRps?: number }> = {}
 let port = 18_400
 
 if (wanted('fastify-baseline')) {
@@ -318,7 +319,7 @@ if (tesseraScenarios.some(wanted)) {
       const storm = load(tessera.proc, '/oauth/token', { body: login, connections: 20 })
       const refresh = await load(tessera.proc, '/oauth/token', { next: nextRefresh })
       const logins = await storm
-      return { ...refresh, loginRps: logins.rps } as LoadResult
+      return { ...refresh, loginRps: logins.rps }
     })
   }
   await tessera.close()
