@@ -159,7 +159,7 @@ async function load(
 }
 
 function summarize(runs: LoadResult[]): LoadResult & { runs: number } {
-  const pick = (key: keyof LoadResult) => median(runs.map((r) => r[key]))
+  const pick = (key: Exclude<keyof LoadResult, 'loginRps'>) => median(runs.map((r) => r[key]))
   return {
     rps: pick('rps'),
     p50: pick('p50'),
@@ -170,6 +170,7 @@ function summarize(runs: LoadResult[]): LoadResult & { runs: number } {
     cpu: pick('cpu'),
     rssMb: Math.max(...runs.map((r) => r.rssMb)),
     runs: runs.length,
+    ...(runs[0]?.loginRps !== undefined ? { loginRps: median(runs.map((r) => r.loginRps ?? 0)) } : {}),
   }
 }
 
@@ -391,7 +392,7 @@ writeFileSync(join(here, 'results.json'), `${JSON.stringify(output, null, 2)}\n`
 
 const rows = Object.entries(scenarios).map(
   ([name, r]) =>
-    `| ${name} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.p999} | ${base ? ratio(r, base) : '—'} | ${r.cpu}% | ${r.rssMb} | ${r.non2xx + r.errors} |`,
+    `| ${name}${r.loginRps !== undefined ? ` (logins ${r.loginRps}/s alongside)` : ''} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.p999} | ${base ? ratio(r, base) : '—'} | ${r.cpu}% | ${r.rssMb} | ${r.non2xx + r.errors} |`,
 )
 const md = `# Benchmark results
 
