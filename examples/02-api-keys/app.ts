@@ -9,6 +9,8 @@ export interface ReportsApiOptions {
   /** This API's own confidential client at Tessera: introspection is client-authenticated. */
   clientId: string
   clientSecret: string
+  /** Clock in milliseconds, for tests that move time; default `Date.now`. */
+  now?: () => number
 }
 
 /**
@@ -20,7 +22,9 @@ export function buildReportsApi(options: ReportsApiOptions): Express {
   const verifier = createVerifier({
     issuer: options.issuer,
     audience: options.audience ?? options.issuer,
+    // An answer about a key is reused for 30 s: a revoked key keeps working for at most that long.
     introspection: { clientId: options.clientId, clientSecret: options.clientSecret, apiKeyCacheTtl: 30 },
+    ...(options.now ? { now: options.now } : {}),
   })
   const guard = createExpressGuard({ verifier, realm: 'reports' })
   const reports = [{ id: 1, title: 'Monthly active users', value: 1234 }]

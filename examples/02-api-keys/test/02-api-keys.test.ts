@@ -10,7 +10,12 @@ let api: Listening
 beforeAll(async () => {
   tessera = await startTessera()
   api = await listenNode(
-    buildReportsApi({ issuer: tessera.url, clientId: DEMO.serviceClient, clientSecret: DEMO.serviceSecret }),
+    buildReportsApi({
+      issuer: tessera.url,
+      clientId: DEMO.serviceClient,
+      clientSecret: DEMO.serviceSecret,
+      now: tessera.clock.now,
+    }),
   )
 })
 
@@ -92,5 +97,13 @@ describe('api keys', () => {
     expect((await response.json()).error).toBe('invalid_request')
   })
 
-  it.todo('a revoked key is refused (Tessera has no API-key revocation yet)')
+  it("a revoked key is refused once the guard's 30 s answer cache has lapsed", async () => {
+    const { key, record } = await createApiKey(tessera.admin, { name: 'leaked', scopes: ['reports:read'] })
+    expect((await fetch(`${api.url}/reports`, { headers: { 'x-api-key': key } })).status).toBe(200)
+    expect(await tessera.admin.store.revokeApiKey(record.id, tessera.clock.now())).toBe(true)
+    tessera.clock.advance(31)
+    const response = await fetch(`${api.url}/reports`, { headers: { 'x-api-key': key } })
+    expect(response.status).toBe(401)
+    expect((await response.json()).error).toBe('invalid_token')
+  })
 })
