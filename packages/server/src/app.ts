@@ -2,7 +2,12 @@ import cookie from '@fastify/cookie'
 import cors from '@fastify/cors'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyServerOptions,
+} from 'fastify'
 import { CSRF_HEADER } from './browser/refresh-cookie.js'
 import { type Config, unsafeSettings } from './config.js'
 import { type ContextOptions, createContext, type ServerContext } from './context.js'
@@ -80,6 +85,19 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     bodyLimit: 64 * 1024,
     requestIdHeader: false,
     return503OnClosing: true,
+    // Errors Fastify raises before routing (a malformed URL) would otherwise answer in its own
+    // format, quoting the URL — and so any token in its query.
+    frameworkErrors: (error, _request, rawReply) => {
+      const reply = rawReply as unknown as FastifyReply
+      reply
+        .code(400)
+        .header('cache-control', 'no-store')
+        .send({
+          error: 'invalid_request',
+          error_description:
+            error.code === 'FST_ERR_BAD_URL' ? 'the request URL is malformed' : 'the request is malformed',
+        })
+    },
   })
   const ownsStore = options.store === undefined
   const store = options.store ?? createStore(config.databaseUrl, { poolSize: config.databasePoolSize })

@@ -97,6 +97,9 @@ export async function serveCommand(env: NodeJS.ProcessEnv, args: string[], io: I
   }
   const shutdown = (signal: string) => {
     app.log.info({ signal }, 'shutting down: draining in-flight requests')
+    // A connection that never sends a request (a load balancer's pre-connect, a stalled client)
+    // would hold the drain until Node's headers timeout; in-flight requests get two seconds.
+    setTimeout(() => app.server.closeAllConnections(), 2000).unref()
     app.close().then(
       () => process.exit(0),
       () => process.exit(1),
