@@ -1,1 +1,18 @@
-export {}
+export type {
+  AfterResponseState,
+  BeforeRefreshState,
+  BeforeRequestState,
+  ClientEvents,
+  ClientOptions,
+  LogoutReason,
+  TesseraClient,
+} from './client.js'
+export { createClient } from './client.js'
+export { isNetworkError, NetworkError } from './errors/network-error.js'
+export { isNotSignedInError, NotSignedInError } from './errors/not-signed-in-error.js'
+export { isOAuthError, OAuthError } from './errors/oauth-error.js'
+export type { ClientErrorCode } from './errors/tessera-client-error.js'
+export { isTesseraClientError, TesseraClientError } from './errors/tessera-client-error.js'
+export type { TokenStorage, Tokens } from './storage.js'
+export { memoryStorage, webStorage } from './storage.js'
+export type { ChannelLike, LockManagerLike } from './tabs.js'
