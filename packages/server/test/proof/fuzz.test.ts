@@ -134,25 +134,12 @@ function requests(secrets: Secrets): fc.Arbitrary<Fuzzed> {
     ascii.map((s) => `Basic ${s}`),
     ascii,
   )
-  const harmless = fc.array(fc.tuple(name, fc.string({ maxLength: 40 })), { maxLength: 4 })
-  // Secrets ride in the query of well-formed paths only: a malformed path echoes its query
-  // (the known bug pinned by its own test below).
-  const path = fc.oneof(
-    fc.tuple(
-      fc.constantFrom(...ENDPOINTS),
-      fc.constantFrom('', '/', '//', '/x', '%2e%2e/', ';a=b', `/${'s'.repeat(300)}`),
-      fc.oneof(
-        fc.constant(''),
-        params.map((p) => `?${raw(p)}`),
-      ),
-    ),
-    fc.tuple(
-      fc.constantFrom(...ENDPOINTS),
-      fc.constantFrom('%', '/%zz', '%E0%A4%A'),
-      fc.oneof(
-        fc.constant(''),
-        harmless.map((p) => `?${raw(p)}`),
-      ),
+  const path = fc.tuple(
+    fc.constantFrom(...ENDPOINTS),
+    fc.constantFrom('', '/', '//', '/x', '%', '%2e%2e/', ';a=b', '/%zz', '%E0%A4%A', `/${'s'.repeat(300)}`),
+    fc.oneof(
+      fc.constant(''),
+      params.map((p) => `?${raw(p)}`),
     ),
   )
   const extraHeaders = fc.dictionary(fc.stringMatching(/^x-[a-z-]{1,12}$/), ascii, { maxKeys: 3 })
@@ -307,11 +294,8 @@ for (const dialect of DIALECTS) {
 }
 
 describe('malformed URLs', () => {
-  // BUG: a path with invalid percent-encoding is refused by Fastify's own FST_ERR_BAD_URL
-  // answer, which bypasses the OAuth error handler and quotes the whole URL, query included —
-  // so a token sent as `?access_token=` (RFC 6750 §2.3) comes back in the response (SPEC §5:
-  // no token ever in a response). Fastify's `frameworkErrors` option can route it through
-  // the error handler.
+  // Found by this suite: Fastify's own FST_ERR_BAD_URL answer quoted the whole URL, so a token
+  // sent as `?access_token=` (RFC 6750 §2.3) came back in the response (SPEC §5).
   it('are refused as invalid_request without echoing the query', async () => {
     const server = await startTestServer({})
     try {
@@ -327,10 +311,8 @@ describe('malformed URLs', () => {
 })
 
 describe('tessera serve shutting down', () => {
-  // BUG: SIGTERM drains with app.close(), which waits for every open connection; a client that
-  // opened a connection and sent no request (a load balancer's pre-connect, a slow client) holds
-  // shutdown until Node's 60 s headers timeout. Force-closing connections without a request
-  // (or all connections after a drain deadline) would let `tessera serve` exit at once.
+  // Found by this suite: SIGTERM drained with app.close(), which waited for every open
+  // connection, so one that never sent a request held shutdown until Node's headers timeout.
   it('exits promptly on SIGTERM while a client holds a connection without a request', async () => {
     const database = await createTestDatabase('sqlite')
     const env = serveEnv(database)

@@ -78,10 +78,7 @@ export function killHard(server: ServeProcess): Promise<void> {
   })
 }
 
-/**
- * SIGTERM, then `kill -9` if the server has not exited in time: `tessera serve` waits for
- * connections that never sent a request (see the shutdown test in fuzz.test.ts).
- */
+/** SIGTERM, then `kill -9` if the server has not exited in time: teardown never hangs a suite. */
 export async function stopWithin(server: ServeProcess, ms: number): Promise<void> {
   const timer = setTimeout(() => void killHard(server), ms)
   await server.stop()
