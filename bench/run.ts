@@ -180,11 +180,11 @@ async function repeat(fn: () => Promise<LoadResult>) {
   return summarize(runs)
 }
 
-/** A Tessera server on a fresh SQLite database with a user, two clients and minted refresh tokens. */
-async function startTessera(port: number, tokenCount: number) {
+/** A Tessera server on a fresh database (SQLite unless a URL is given) with a user, two clients and minted refresh tokens. */
+async function startTessera(port: number, tokenCount: number, databaseUrl?: string) {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-'))
   const env = {
-    TESSERA_DATABASE_URL: `sqlite:${join(dir, 'tessera.db')}`,
+    TESSERA_DATABASE_URL: databaseUrl ?? `sqlite:${join(dir, 'tessera.db')}`,
     TESSERA_DATA_DIR: dir,
     TESSERA_SECRET_KEY: SECRET,
     TESSERA_LOG_LEVEL: 'warn',
@@ -326,6 +326,28 @@ if (tesseraScenarios.some(wanted)) {
   await tessera.close()
 }
 
+const POSTGRES = process.env.TESSERA_BENCH_DATABASE_URL ?? process.env.TESSERA_TEST_DATABASE_URL
+if (wanted('refresh-postgres') && POSTGRES) {
+  const { default: pg } = await import('pg')
+  const name = `tessera_bench_${Date.now()}`
+  const admin = new pg.Client({ connectionString: POSTGRES })
+  await admin.connect()
+  await admin.query(`CREATE DATABASE ${name}`)
+  const url = new URL(POSTGRES)
+  url.pathname = `/${name}`
+  const tessera = await startTessera(++port, DURATION * 12_000 * RUNS + 1000, url.toString())
+  let cursor = 0
+  scenarios['refresh-postgres'] = await repeat(() =>
+    load(tessera.proc, '/oauth/token', {
+      next: () =>
+        `grant_type=refresh_token&client_id=web&refresh_token=${tessera.tokens[cursor++ % tessera.tokens.length]}`,
+    }),
+  )
+  await tessera.close()
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+  await admin.end()
+}
+
 if (wanted('oidc-provider-refresh')) {
   const dir = mkdtempSync(join(tmpdir(), 'oidc-bench-'))
   const file = join(dir, 'tokens.json')
@@ -370,6 +392,7 @@ const ratios = {
   introspectionVsFastify: ratio(scenarios.introspection, base),
   passwordVsFastify: ratio(scenarios.password, base),
   refreshDuringLoginStormVsRefresh: ratio(scenarios['refresh-during-login-storm'], scenarios.refresh),
+  refreshPostgresVsFastify: ratio(scenarios['refresh-postgres'], base),
 }
 const cpu = cpus()[0]?.model ?? 'unknown'
 const output = {
@@ -410,7 +433,11 @@ Ratios: ${Object.entries(ratios)
   .map(([k, v]) => `\`${k}\` ${v ?? '—'}`)
   .join(' · ')}
 
-Idle RSS of a Tessera server: ${results.idleRssMb ?? '—'} MB.
+Idle RSS of a Tessera server: ${results.idleRssMb ?? '—'} MB.${
+  results.soak
+    ? ` Soak: ${(results.soak as { seconds: number }).seconds} s of refreshes at ${(results.soak as { rps: number }).rps} req/s, RSS every 10 s (MB): ${(results.soak as { rssMbSamples: number[] }).rssMbSamples.join(', ')}.`
+    : ''
+}
 ${
   results.crypto
     ? `\nRaw node:crypto on the load-generator core (ops/s): ${Object.entries(
@@ -424,6 +451,7 @@ Scenarios: \`fastify-baseline\` is a bare Fastify form POST answering a fixed JS
 pre-minted refresh tokens, each once (rotation, durable commit, ES256 access token); \`client-credentials\` uses
 HTTP Basic; \`introspection\` introspects one access token; \`password\` is argon2id by design;
 \`refresh-during-login-storm\` is the refresh scenario while 20 more connections send password logins;
+\`refresh-postgres\` is the refresh scenario on PostgreSQL (one round trip per rotation; the database shares the machine's two cores);
 \`oidc-provider-refresh\` is node-oidc-provider's rotating refresh grant with its in-memory adapter and opaque
 access tokens (no database and no signature, both in its favour).
 `
