@@ -1,10 +1,11 @@
 import { decodeJwt } from 'jose'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createUser } from '../../src/admin.js'
+import { createClient, createUser } from '../../src/admin.js'
 import { DIALECTS } from '../support/dialects.js'
 import {
   basic,
   login,
+  PASSWORD,
   postForm,
   refresh,
   SVC_SECRET,
@@ -130,6 +131,25 @@ for (const dialect of DIALECTS) {
       expect((await call('GET', '/me', other.access_token)).statusCode).toBe(200)
       const audit = await server.app.tessera.store.listAudit({ type: 'session_revoked' })
       expect(audit.map((row) => row.detail?.reason)).toEqual(['logout'])
+    })
+
+    it('POST /logout with a token that has no session denies that token', async () => {
+      await createClient(server.admin, {
+        id: 'kiosk',
+        isPublic: true,
+        grantTypes: ['password'],
+        scopes: ['read'],
+        redirectUris: [],
+      })
+      const signedIn = await postForm(server.app, '/oauth/token', {
+        grant_type: 'password',
+        client_id: 'kiosk',
+        username: 'alice',
+        password: PASSWORD,
+      })
+      const token = signedIn.body.access_token as string
+      expect((await call('POST', '/logout', token)).statusCode).toBe(204)
+      expect((await call('GET', '/me', token)).statusCode).toBe(401)
     })
 
     it('POST /logout/all ends every session of the user, and only theirs', async () => {

@@ -1,10 +1,12 @@
 import { decodeJwt } from 'jose'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createClient, disableUser } from '../../src/admin.js'
 import { createApiKey } from '../../src/api-keys.js'
 import { DIALECTS } from '../support/dialects.js'
 import {
   basic,
   login,
+  PASSWORD,
   postForm,
   refresh,
   SVC_SECRET,
@@ -70,6 +72,27 @@ for (const dialect of DIALECTS) {
       expect((await introspect(tokens.access_token)).body.active).toBe(true)
       await postForm(server.app, '/oauth/revoke', { token: tokens.refresh_token, client_id: 'web' })
       expect((await introspect(tokens.access_token)).body).toEqual({ active: false })
+    })
+
+    it('an access token of a disabled user is inactive, with or without a session', async () => {
+      await createClient(server.admin, {
+        id: 'kiosk',
+        isPublic: true,
+        grantTypes: ['password'],
+        scopes: ['read'],
+        redirectUris: [],
+      })
+      const sessionless = await postForm(server.app, '/oauth/token', {
+        grant_type: 'password',
+        client_id: 'kiosk',
+        username: 'alice',
+        password: PASSWORD,
+      })
+      const withSession = await login(server)
+      const tokens = [sessionless.body.access_token as string, withSession.access_token]
+      for (const token of tokens) expect((await introspect(token)).body.active).toBe(true)
+      await disableUser(server.admin, 'alice')
+      for (const token of tokens) expect((await introspect(token)).body).toEqual({ active: false })
     })
 
     it('a refresh token is active with token_type refresh_token only for the current generation', async () => {

@@ -217,3 +217,30 @@ for (const dialect of DIALECTS) {
     })
   })
 }
+
+describe('password grant with configured lifetimes and audience', () => {
+  it('access tokens carry TESSERA_AUDIENCE and last TESSERA_ACCESS_TOKEN_TTL seconds', async () => {
+    const server = await startTestServer({
+      config: { audience: 'https://api.example.com', accessTokenTtl: 60 },
+    })
+    try {
+      const tokens = await login(server)
+      expect(tokens.expires_in).toBe(60)
+      const claims = decodeJwt(tokens.access_token)
+      expect(claims.aud).toBe('https://api.example.com')
+      expect(claims.iss).toBe(server.config.issuer)
+      expect(claims.exp! - claims.iat!).toBe(60)
+      const me = () =>
+        server.app.inject({ url: '/me', headers: { authorization: `Bearer ${tokens.access_token}` } })
+      expect((await me()).statusCode).toBe(200)
+      // 5 s of clock tolerance, then refused
+      server.clock.advance(66)
+      expect((await me()).statusCode).toBe(401)
+      const session = await server.app.tessera.store.findSession(claims.sid as string)
+      expect(session!.absoluteExpiresAt - session!.createdAt).toBe(server.config.refreshAbsoluteTtl * 1000)
+      expect(session!.idleExpiresAt - session!.createdAt).toBe(server.config.refreshIdleTtl * 1000)
+    } finally {
+      await server.close()
+    }
+  })
+})
