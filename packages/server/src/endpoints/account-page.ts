@@ -13,8 +13,9 @@ import { TooManyRequests } from '../errors.js'
 import type { FormParams } from '../http/form-body.js'
 import { accountPage } from '../pages/account.js'
 import { errorPage } from '../pages/error-page.js'
-import { signInPage } from '../pages/sign-in.js'
+import { signInPage, TOO_MANY, WRONG_PASSWORD } from '../pages/sign-in.js'
 import { endSession, endUserSessions } from '../revocation.js'
+import { checkPassword } from '../security/password-sign-in.js'
 import type { User } from '../store/store.js'
 
 /**
@@ -76,42 +77,21 @@ export function accountPageEndpoints(app: FastifyInstance, ctx: ServerContext): 
       if (!guardForm(request, reply)) return reply
       const username = (request.body.username ?? '').slice(0, 255)
       const password = (request.body.password ?? '').slice(0, 1024)
+      let user: User | undefined
       try {
-        await ctx.loginLimiter.check(username, request.ip)
+        user = await checkPassword(ctx, {
+          username,
+          password,
+          ip: request.ip,
+          clientId: null,
+          via: 'account',
+        })
       } catch (error) {
         if (!(error instanceof TooManyRequests)) throw error
         reply.header('retry-after', error.headers()['retry-after'])
-        return showSignIn(
-          request,
-          reply,
-          429,
-          'Too many failed attempts. Wait a few minutes, then try again.',
-          username,
-        )
+        return showSignIn(request, reply, 429, TOO_MANY, username)
       }
-      const user = await ctx.store.findUserByUsername(username)
-      const valid = user
-        ? await ctx.passwords.verify(user.passwordHash, password)
-        : await ctx.passwords.verifyNobody(password)
-      if (!user || !valid || user.disabledAt !== null) {
-        await ctx.loginLimiter.recordFailure(username, request.ip)
-        await ctx.audit.record({
-          type: 'login_failed',
-          at: ctx.now(),
-          userId: user?.id ?? null,
-          ip: request.ip,
-          detail: { via: 'account' },
-        })
-        return showSignIn(request, reply, 401, 'The username or password is incorrect.', username)
-      }
-      await ctx.loginLimiter.recordSuccess(username)
-      await ctx.audit.record({
-        type: 'login_succeeded',
-        at: ctx.now(),
-        userId: user.id,
-        ip: request.ip,
-        detail: { via: 'account' },
-      })
+      if (!user) return showSignIn(request, reply, 401, WRONG_PASSWORD, username)
       setSignIn(ctx, reply, user.id)
       return reply.code(303).redirect('/account', 303)
     },

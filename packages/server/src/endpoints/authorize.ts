@@ -15,12 +15,12 @@ import { hashCode } from '../grants/authorization-code.js'
 import type { FormParams } from '../http/form-body.js'
 import { consentPage } from '../pages/consent.js'
 import { errorPage } from '../pages/error-page.js'
-import { signInPage } from '../pages/sign-in.js'
+import { signInPage, TOO_MANY, WRONG_PASSWORD } from '../pages/sign-in.js'
 import { grantScope } from '../scope.js'
+import { checkPassword } from '../security/password-sign-in.js'
 import type { Client, User } from '../store/store.js'
 
 const CODE_TTL_MS = 60_000
-const WRONG_PASSWORD = 'The username or password is incorrect.'
 
 /** An authorization request that passed every check of RFC 6749 §4.1.1 and RFC 7636 §4.3. */
 interface AuthorizationRequest {
@@ -286,45 +286,21 @@ export function authorizeEndpoint(app: FastifyInstance, ctx: ServerContext): voi
         }
         const username = (form.username ?? '').slice(0, 255)
         const password = (form.password ?? '').slice(0, 1024)
+        let user: User | undefined
         try {
-          await ctx.loginLimiter.check(username, request.ip)
+          user = await checkPassword(ctx, {
+            username,
+            password,
+            ip: request.ip,
+            clientId: auth.client.id,
+            via: 'authorize',
+          })
         } catch (error) {
           if (!(error instanceof TooManyRequests)) throw error
           reply.header('retry-after', error.headers()['retry-after'])
-          return showSignIn(
-            request,
-            reply,
-            auth,
-            429,
-            'Too many failed attempts. Wait a few minutes, then try again.',
-            username,
-          )
+          return showSignIn(request, reply, auth, 429, TOO_MANY, username)
         }
-        const user = await ctx.store.findUserByUsername(username)
-        const valid = user
-          ? await ctx.passwords.verify(user.passwordHash, password)
-          : await ctx.passwords.verifyNobody(password)
-        if (!user || !valid || user.disabledAt !== null) {
-          await ctx.loginLimiter.recordFailure(username, request.ip)
-          await ctx.audit.record({
-            type: 'login_failed',
-            at: ctx.now(),
-            userId: user?.id ?? null,
-            clientId: auth.client.id,
-            ip: request.ip,
-            detail: { via: 'authorize' },
-          })
-          return showSignIn(request, reply, auth, 401, WRONG_PASSWORD, username)
-        }
-        await ctx.loginLimiter.recordSuccess(username)
-        await ctx.audit.record({
-          type: 'login_succeeded',
-          at: ctx.now(),
-          userId: user.id,
-          clientId: auth.client.id,
-          ip: request.ip,
-          detail: { via: 'authorize' },
-        })
+        if (!user) return showSignIn(request, reply, auth, 401, WRONG_PASSWORD, username)
         setSignIn(ctx, reply, user.id)
         return proceed(request, reply, auth, user, false, 303)
       })

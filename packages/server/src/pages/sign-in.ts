@@ -1,5 +1,9 @@
 import { html, page } from './html.js'
 
+/** One message for every failed sign-in: it never says whether the user exists. */
+export const WRONG_PASSWORD = 'The username or password is incorrect.'
+export const TOO_MANY = 'Too many failed attempts. Wait a few minutes, then try again.'
+
 export interface SignInPage {
   action: string
   request: string
