@@ -2,6 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto'
 import type {} from '@fastify/cookie'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { ServerContext } from '../context.js'
+import type { User } from '../store/store.js'
 
 const SIGN_IN_COOKIE = 'tessera_signin'
 const CSRF_COOKIE = 'tessera_csrf'
@@ -33,6 +34,14 @@ export function readSignIn(ctx: ServerContext, request: FastifyRequest): SignIn 
   } catch {
     return undefined
   }
+}
+
+/** The user signed in on this browser, if still active and unchanged since (no password change). */
+export async function signedInUser(ctx: ServerContext, request: FastifyRequest): Promise<User | undefined> {
+  const signIn = readSignIn(ctx, request)
+  if (!signIn) return undefined
+  const user = await ctx.store.findUserById(signIn.userId)
+  return user && user.disabledAt === null && user.passwordChangedAt <= signIn.authTime ? user : undefined
 }
 
 export function setSignIn(ctx: ServerContext, reply: FastifyReply, userId: string): void {

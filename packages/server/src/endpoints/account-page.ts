@@ -3,10 +3,10 @@ import {
   checkCsrf,
   clearSignIn,
   csrfToken,
-  readSignIn,
   sealRequest,
   sendPage,
   setSignIn,
+  signedInUser,
 } from '../browser/sign-in-session.js'
 import type { ServerContext } from '../context.js'
 import { TooManyRequests } from '../errors.js'
@@ -23,12 +23,7 @@ import type { User } from '../store/store.js'
  * (list, revoke one, sign out everywhere), with forms instead of script.
  */
 export function accountPageEndpoints(app: FastifyInstance, ctx: ServerContext): void {
-  const currentUser = async (request: FastifyRequest): Promise<User | undefined> => {
-    const signIn = readSignIn(ctx, request)
-    if (!signIn) return undefined
-    const user = await ctx.store.findUserById(signIn.userId)
-    return user && user.disabledAt === null && user.passwordChangedAt <= signIn.authTime ? user : undefined
-  }
+  const currentUser = (request: FastifyRequest) => signedInUser(ctx, request)
 
   const showSignIn = (
     request: FastifyRequest,

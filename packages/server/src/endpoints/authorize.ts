@@ -4,10 +4,10 @@ import {
   checkCsrf,
   csrfToken,
   openRequest,
-  readSignIn,
   sealRequest,
   sendPage,
   setSignIn,
+  signedInUser,
 } from '../browser/sign-in-session.js'
 import type { ServerContext } from '../context.js'
 import { OAuthError, TooManyRequests } from '../errors.js'
@@ -208,13 +208,6 @@ export function authorizeEndpoint(app: FastifyInstance, ctx: ServerContext): voi
     return issueCode(ctx, reply, auth, user, status)
   }
 
-  const signedInUser = async (request: FastifyRequest): Promise<User | undefined> => {
-    const signIn = readSignIn(ctx, request)
-    if (!signIn) return undefined
-    const user = await ctx.store.findUserById(signIn.userId)
-    return user && user.disabledAt === null && user.passwordChangedAt <= signIn.authTime ? user : undefined
-  }
-
   const handle = async (
     reply: FastifyReply,
     query: Record<string, unknown>,
@@ -244,7 +237,7 @@ export function authorizeEndpoint(app: FastifyInstance, ctx: ServerContext): voi
     },
     async (request, reply) =>
       handle(reply, request.query as Record<string, unknown>, async (auth) => {
-        const user = await signedInUser(request)
+        const user = await signedInUser(ctx, request)
         return user ? proceed(request, reply, auth, user, false, 302) : showSignIn(request, reply, auth)
       }),
   )
@@ -271,7 +264,7 @@ export function authorizeEndpoint(app: FastifyInstance, ctx: ServerContext): voi
       }
       return handle(reply, sealed, async (auth) => {
         if (form.step === 'consent') {
-          const user = await signedInUser(request)
+          const user = await signedInUser(ctx, request)
           if (!user) return showSignIn(request, reply, auth)
           if (form.decision !== 'allow') {
             return redirectTo(

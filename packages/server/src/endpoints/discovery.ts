@@ -20,7 +20,7 @@ export function metadata(ctx: ServerContext, scopes: string[]): Record<string, u
     authorization_response_iss_parameter_supported: true,
     token_endpoint_auth_methods_supported: [...clientAuth, 'none'],
     revocation_endpoint_auth_methods_supported: [...clientAuth, 'none'],
-    introspection_endpoint_auth_methods_supported: [...clientAuth, 'none'],
+    introspection_endpoint_auth_methods_supported: clientAuth,
     scopes_supported: scopes,
     access_token_signing_alg_values_supported: [ctx.config.signingAlg],
     service_documentation: `${issuer}/docs`,

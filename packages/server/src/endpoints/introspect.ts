@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { API_KEY_PREFIX } from '../api-keys.js'
 import type { ServerContext } from '../context.js'
-import { InvalidToken } from '../errors.js'
+import { InvalidClient, InvalidToken } from '../errors.js'
 import { authenticateClient } from '../http/client-auth.js'
 import { type FormParams, requiredParam, requireFormBody } from '../http/form-body.js'
 import { REFRESH_TOKEN_PREFIX } from '../tokens/refresh-token.js'
@@ -112,7 +112,19 @@ export function introspectEndpoint(app: FastifyInstance, ctx: ServerContext): vo
     async (request: FastifyRequest<{ Body: FormParams }>, reply) => {
       const params = request.body
       const token = requiredParam(params, 'token', 8192)
-      await authenticateClient(ctx, request, params)
+      const client = await authenticateClient(ctx, request, params)
+      // RFC 7662 §2.1 and §4: introspection answers only authenticated callers, or anyone could
+      // scan for live tokens; a public client proves nothing by naming itself.
+      if (client.isPublic) {
+        await ctx.audit.record({
+          type: 'client_auth_failed',
+          at: ctx.now(),
+          clientId: client.id,
+          ip: request.ip,
+          detail: { reason: 'public_client_cannot_introspect', method: 'none' },
+        })
+        throw new InvalidClient('client authentication failed')
+      }
       reply.header('cache-control', 'no-store')
       return introspect(ctx, token)
     },
