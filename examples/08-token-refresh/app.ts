@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import { createVerifier } from '@tessera/guard'
 import { createHonoGuard, type GuardEnv } from '@tessera/guard/hono'
 import { Hono } from 'hono'
@@ -17,14 +19,17 @@ const STATIC_FILES: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/refresh.js': { file: 'refresh.js', type: 'text/javascript; charset=utf-8' },
 }
+// The browser build of @tessera/client is its own dist folder: plain ES modules, no dependencies.
+const CLIENT_DIST = dirname(createRequire(import.meta.url).resolve('@tessera/client'))
+const CLIENT_MODULE = /^(?:errors\/)?[a-z-]+\.js$/
 // No inline script anywhere: a script injected into the page could read tokens held in memory.
 const CSP =
   "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 
 /**
- * A profile API plus a page that signs in, shows the access token's remaining lifetime and
- * refreshes it before it runs out. The page reaches Tessera's token and revocation endpoints
- * through this app's same-origin pass-through (`/auth/*`), so no CORS set-up is needed.
+ * A profile API plus a page that signs in with `@tessera/client`, shows the access token's
+ * remaining lifetime and logs each refresh. The page reaches Tessera's token and revocation
+ * endpoints through this app's same-origin pass-through (`/auth/*`), so no CORS set-up is needed.
  */
 export function buildRefreshDemo(options: RefreshDemoOptions): Hono<GuardEnv> {
   const verifier = createVerifier({
@@ -64,6 +69,13 @@ export function buildRefreshDemo(options: RefreshDemoOptions): Hono<GuardEnv> {
       return c.body(body, 200, { 'content-type': type, 'content-security-policy': CSP })
     })
   }
+  app.get('/vendor/tessera-client/*', async (c) => {
+    const name = c.req.path.slice('/vendor/tessera-client/'.length)
+    if (!CLIENT_MODULE.test(name)) return c.notFound()
+    const body = await readFile(join(CLIENT_DIST, name), 'utf8').catch(() => undefined)
+    if (body === undefined) return c.notFound()
+    return c.body(body, 200, { 'content-type': 'text/javascript; charset=utf-8' })
+  })
   app.get('/favicon.ico', (c) => c.body(null, 204))
   return app
 }

@@ -140,6 +140,15 @@ describe('the refresh demo page and its app', () => {
     expect(response.headers.get('content-type')).toContain('text/javascript')
   })
 
+  it('serves the browser build of @tessera/client, and nothing else from that folder', async () => {
+    const module = await fetch(`${app.url}/vendor/tessera-client/index.js`)
+    expect(module.status).toBe(200)
+    expect(module.headers.get('content-type')).toContain('text/javascript')
+    expect(await module.text()).toContain('createClient')
+    expect((await fetch(`${app.url}/vendor/tessera-client/..%2Fpackage.json`)).status).toBe(404)
+    expect((await fetch(`${app.url}/vendor/tessera-client/index.d.ts`)).status).toBe(404)
+  })
+
   it('signs in, refreshes and calls the api through the same origin as the page', async () => {
     const post = (path: string, form: Record<string, string>) =>
       fetch(`${app.url}${path}`, {
