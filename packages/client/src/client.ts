@@ -1,7 +1,9 @@
+import { DiscoveryError } from './errors/discovery-error.js'
 import { NetworkError } from './errors/network-error.js'
 import { NotSignedInError } from './errors/not-signed-in-error.js'
 import { OAuthError } from './errors/oauth-error.js'
-import { backoff, SingleFlight, withSignal } from './refresh.js'
+import { SingleFlight, withSignal } from './refresh.js'
+import { backoff, type RetryOptions, replayable, retryAfterMs, retryPolicy, sleep } from './retry.js'
 import { memoryStorage, type TokenStorage, type Tokens } from './storage.js'
 import {
   browserTabs,
@@ -11,15 +13,33 @@ import {
   type TabMessage,
 } from './tabs.js'
 
+/** What a `beforeRequest` hook sees; return a `Request` to send instead, or a `Response` to answer with. */
 export interface BeforeRequestState {
   request: Request
+  /** 0 for the first attempt, then 1, 2, … (a retry after a refresh counts too). */
+  retryCount: number
 }
+/** What an `afterResponse` hook sees; return a `Response` to hand on instead. */
 export interface AfterResponseState {
   request: Request
   response: Response
+  retryCount: number
 }
+/** What a `beforeRefresh` hook sees, just before the client presents its refresh token. */
 export interface BeforeRefreshState {
-  tokens: Tokens | null
+  tokens: Tokens
+  /** `expiring`: proactive; `rejected`: an API answered 401 invalid_token; `requested`: `client.refresh()`. */
+  reason: RefreshReason
+}
+export type RefreshReason = 'expiring' | 'rejected' | 'requested'
+
+/** ky-style hooks: arrays of functions, each taking one state object, run in order. */
+export interface Hooks {
+  beforeRequest?: ((
+    state: BeforeRequestState,
+  ) => Request | Response | undefined | Promise<Request | Response | undefined>)[]
+  afterResponse?: ((state: AfterResponseState) => Response | undefined | Promise<Response | undefined>)[]
+  beforeRefresh?: ((state: BeforeRefreshState) => void | Promise<void>)[]
 }
 
 export interface ClientOptions {
@@ -35,61 +55,59 @@ export interface ClientOptions {
   refreshSkewMs?: number
   /** Attempts for a refresh that meets network errors, 429 or 5xx (default 4). */
   retries?: number
-  hooks?: {
-    beforeRequest?: ((state: BeforeRequestState) => void | Promise<void>)[]
-    afterResponse?: ((state: AfterResponseState) => void | Promise<void>)[]
-    beforeRefresh?: ((state: BeforeRefreshState) => void | Promise<void>)[]
-  }
+  /** Retries of API requests made with `client.fetch` (default 2, idempotent methods only). */
+  retry?: number | RetryOptions
+  hooks?: Hooks
   fetch?: typeof fetch
   now?: () => number
   tokenEndpoint?: string
   revocationEndpoint?: string
-  /** Cross-tab coordination; defaults to navigator.locks and BroadcastChannel in browsers. */
+  /**
+   * Cross-tab coordination: `navigator.locks` and a `BroadcastChannel` in browsers by default;
+   * `{ locks, channel }` replaces both (either may be left out), `false` turns it off.
+   */
   tabs?: { locks?: LockManagerLike; channel?: ChannelLike } | false
 }
 
+/** Why the client signed out: the user asked, the server ended the session, or another tab did. */
 export type LogoutReason = 'logout' | 'invalid_grant' | 'other_tab'
 export interface ClientEvents {
+  /** New tokens were stored: after login, after every refresh, and when another tab refreshed. */
   refreshed: (tokens: Tokens) => void
   logout: (event: { reason: LogoutReason }) => void
 }
 
 export interface TesseraClient {
+  /** Signs in with the password grant (RFC 6749 §4.3); never retried, since a login is not idempotent. */
   login(username: string, password: string, options?: { scope?: string }): Promise<Tokens>
+  /** `fetch` with the bearer token attached, refreshed as needed. */
   fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>
   /** Refreshes now (single flight), whatever the access token's age. */
   refresh(options?: { signal?: AbortSignal }): Promise<Tokens>
   /** A valid access token, refreshed first if it is about to expire. */
   accessToken(options?: { signal?: AbortSignal }): Promise<string>
+  /** Ends the session on the server and here; local state is cleared even if the server is down. */
   logout(): Promise<void>
+  /** Subscribes to an event; returns the unsubscribe function. */
   on<E extends keyof ClientEvents>(event: E, listener: ClientEvents[E]): () => void
   readonly signedIn: Promise<boolean>
+  /** Stops listening to other tabs. */
   close(): void
 }
 
 interface TokenResponse {
-  access_token: string
-  expires_in: number
-  refresh_token?: string
-  scope?: string
+  access_token?: unknown
+  expires_in?: unknown
+  refresh_token?: unknown
+  scope?: unknown
+  error?: unknown
+  error_description?: unknown
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const LOGOUT_TIMEOUT_MS = 10_000
 const formEncode = (value: string) => encodeURIComponent(value).replace(/%20/g, '+')
-
-// Bodies fetch can send twice; a stream is consumed by the first attempt.
-function replayable(body: RequestInit['body']): boolean {
-  return (
-    body === undefined ||
-    body === null ||
-    typeof body === 'string' ||
-    body instanceof URLSearchParams ||
-    body instanceof ArrayBuffer ||
-    ArrayBuffer.isView(body) ||
-    (typeof Blob !== 'undefined' && body instanceof Blob) ||
-    (typeof FormData !== 'undefined' && body instanceof FormData)
-  )
-}
+const isAbort = (error: unknown) =>
+  error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError')
 
 /**
  * Creates a token-keeping client: it signs in, attaches the access token to requests, refreshes
@@ -107,12 +125,27 @@ export function createClient(options: ClientOptions): TesseraClient {
   if (!options || typeof options.issuer !== 'string' || typeof options.clientId !== 'string') {
     throw new TypeError('createClient needs { issuer, clientId }')
   }
+  if (!URL.canParse(options.issuer)) throw new TypeError(`issuer is not a URL: ${options.issuer}`)
+  if (
+    options.refreshTokenStorage !== undefined &&
+    !['client', 'cookie'].includes(options.refreshTokenStorage)
+  )
+    throw new TypeError("refreshTokenStorage is 'client' or 'cookie'")
+  if (options.retries !== undefined && !(Number.isInteger(options.retries) && options.retries >= 1))
+    throw new TypeError('retries is a whole number of attempts, at least 1')
+  if (options.refreshSkewMs !== undefined && !(options.refreshSkewMs >= 0))
+    throw new TypeError('refreshSkewMs is a number of milliseconds')
+  if (options.refreshTokenStorage === 'cookie' && options.clientSecret !== undefined)
+    throw new TypeError('cookie mode is for browser apps, which are public clients: drop clientSecret')
+
   const issuer = options.issuer.replace(/\/+$/, '')
   const http = options.fetch ?? globalThis.fetch.bind(globalThis)
   const now = options.now ?? Date.now
   const storage = options.storage ?? memoryStorage()
   const cookieMode = options.refreshTokenStorage === 'cookie'
-  const retries = options.retries ?? 4
+  const attempts = options.retries ?? 4
+  const apiRetry = retryPolicy(options.retry)
+  const hooks = options.hooks ?? {}
   const listeners: { [E in keyof ClientEvents]: Set<ClientEvents[E]> } = {
     refreshed: new Set(),
     logout: new Set(),
@@ -120,22 +153,34 @@ export function createClient(options: ClientOptions): TesseraClient {
   const flight = new SingleFlight<Tokens>()
   const tabName = `tessera:${issuer}:${options.clientId}`
   const tabApis =
-    options.tabs === false
-      ? { locks: undefined, channel: undefined }
-      : { ...browserTabs(tabName), ...options.tabs }
+    options.tabs === false ? { locks: undefined, channel: undefined } : (options.tabs ?? browserTabs(tabName))
   const tabs = new TabCoordinator(tabName, tabApis.locks, tabApis.channel, (message) => void adopt(message))
   let endpoints: Promise<{ token: string; revocation: string | undefined }> | undefined
+  // Bumped by every login and logout: a refresh that was in flight then must not store its
+  // result, or a logout would be undone by the answer to a request sent just before it.
+  let generation = 0
 
   const emit = <E extends keyof ClientEvents>(event: E, ...args: Parameters<ClientEvents[E]>) => {
-    for (const listener of listeners[event])
-      (listener as (...a: Parameters<ClientEvents[E]>) => void)(...args)
+    for (const listener of listeners[event]) {
+      try {
+        ;(listener as (...a: Parameters<ClientEvents[E]>) => void)(...args)
+      } catch (error) {
+        // An app's listener must not break the refresh every other caller waits on.
+        ;(globalThis as { reportError?: (e: unknown) => void }).reportError?.(error)
+      }
+    }
   }
 
   async function adopt(message: TabMessage) {
     if (message.type === 'tokens') {
-      await storage.set(message.tokens)
+      const current = await storage.get()
+      // Broadcasts can arrive late; never step back to tokens older than those held.
+      if (current && current.issuedAt > message.tokens.issuedAt) return
+      const { refreshToken: _, ...withoutRefreshToken } = message.tokens
+      await storage.set(cookieMode ? withoutRefreshToken : message.tokens)
       emit('refreshed', message.tokens)
     } else {
+      generation++
       await storage.clear()
       emit('logout', { reason: 'other_tab' })
     }
@@ -145,78 +190,122 @@ export function createClient(options: ClientOptions): TesseraClient {
     endpoints ??= (async () => {
       if (options.tokenEndpoint)
         return { token: options.tokenEndpoint, revocation: options.revocationEndpoint }
-      const response = await http(`${issuer}/.well-known/oauth-authorization-server`)
-      if (!response.ok) throw new NetworkError(`discovery failed with ${response.status}`, response.status)
-      const meta = (await response.json()) as { token_endpoint: string; revocation_endpoint?: string }
+      let response: Response
+      try {
+        response = await http(`${issuer}/.well-known/oauth-authorization-server`, {
+          headers: { accept: 'application/json' },
+        })
+      } catch (error) {
+        throw new NetworkError('the token server cannot be reached', undefined, { cause: error })
+      }
+      if (response.status === 429 || response.status >= 500)
+        throw new NetworkError(`discovery answered ${response.status}`, response.status)
+      if (!response.ok) throw new DiscoveryError(`discovery answered ${response.status}`)
+      const meta = (await response.json().catch(() => null)) as {
+        issuer?: unknown
+        token_endpoint?: unknown
+        revocation_endpoint?: unknown
+      } | null
+      if (typeof meta?.token_endpoint !== 'string')
+        throw new DiscoveryError('the metadata has no token_endpoint')
+      // RFC 8414 §3.3: metadata naming another issuer is rejected (it would send the user's
+      // password to whoever answered).
+      if (typeof meta.issuer !== 'string' || meta.issuer.replace(/\/+$/, '') !== issuer)
+        throw new DiscoveryError(`the metadata names issuer ${String(meta.issuer)}, not ${issuer}`)
       return {
         token: meta.token_endpoint,
-        revocation: options.revocationEndpoint ?? meta.revocation_endpoint,
+        revocation:
+          options.revocationEndpoint ??
+          (typeof meta.revocation_endpoint === 'string' ? meta.revocation_endpoint : undefined),
       }
     })().catch((error: unknown) => {
       endpoints = undefined
-      throw error instanceof NetworkError
-        ? error
-        : new NetworkError('the token server cannot be reached', undefined, { cause: error })
+      throw error
     })
     return endpoints
   }
 
-  function clientHeaders(): Record<string, string> {
-    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }
+  function clientRequest(form: Record<string, string>): RequestInit {
+    const headers: Record<string, string> = {
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+    }
     // RFC 6749 §2.3.1: id and secret are form-urlencoded before they are joined and base64'd.
     if (options.clientSecret !== undefined) {
       headers.authorization = `Basic ${btoa(`${formEncode(options.clientId)}:${formEncode(options.clientSecret)}`)}`
     }
     if (cookieMode) headers['x-tessera-csrf'] = '1'
-    return headers
+    return {
+      method: 'POST',
+      headers,
+      body: new URLSearchParams(
+        options.clientSecret === undefined ? { client_id: options.clientId, ...form } : form,
+      ).toString(),
+      ...(cookieMode ? { credentials: 'include' as const } : {}),
+    }
   }
 
-  /** One token-endpoint call, retried through outages; OAuth refusals are thrown at once. */
-  async function tokenRequest(form: Record<string, string>): Promise<Tokens> {
+  /**
+   * One token-endpoint call. An idempotent one (a refresh, thanks to the grace window) is retried
+   * through network errors, 429 and 5xx; a login only through 503, which says nothing was done.
+   */
+  async function tokenRequest(
+    form: Record<string, string>,
+    idempotent: boolean,
+    previous?: Tokens,
+  ): Promise<Tokens> {
     const { token: url } = await discover()
-    const body = new URLSearchParams(
-      options.clientSecret === undefined ? { client_id: options.clientId, ...form } : form,
-    )
-    let lastError: unknown
-    for (let attempt = 0; attempt < retries; attempt++) {
-      if (attempt > 0) await sleep(backoff(attempt))
+    let lastError: NetworkError | undefined
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      if (attempt > 0) await sleep(lastError?.retryAfterMs ?? backoff(attempt))
       let response: Response
       try {
-        response = await http(url, {
-          method: 'POST',
-          headers: clientHeaders(),
-          body: body.toString(),
-          ...(cookieMode ? { credentials: 'include' as const } : {}),
-        })
+        response = await http(url, clientRequest(form))
       } catch (error) {
         // A response lost on the way back: presenting the same refresh token again is safe,
         // because the server's grace window answers a retry with the same successor.
         lastError = new NetworkError('the token server cannot be reached', undefined, { cause: error })
+        if (!idempotent) break
         continue
       }
       if (response.status === 429 || response.status >= 500) {
-        const retryAfter = Number(response.headers.get('retry-after'))
-        lastError = new NetworkError(`the token server answered ${response.status}`, response.status)
-        if (Number.isFinite(retryAfter) && retryAfter > 0) await sleep(Math.min(retryAfter, 30) * 1000)
+        const wait = retryAfterMs(response.headers.get('retry-after'), now())
+        lastError = new NetworkError(`the token server answered ${response.status}`, response.status, {
+          retryAfterMs: wait,
+        })
+        await response.body?.cancel()
+        if ((!idempotent && response.status !== 503) || (wait !== undefined && wait > 30_000)) break
         continue
       }
-      const json = (await response.json().catch(() => ({}))) as TokenResponse & {
-        error?: string
-        error_description?: string
+      const json = ((await response.json().catch(() => null)) ?? {}) as TokenResponse
+      if (!response.ok) {
+        throw new OAuthError(
+          typeof json.error === 'string' ? json.error : 'invalid_request',
+          response.status,
+          typeof json.error_description === 'string' ? json.error_description : undefined,
+        )
       }
-      if (!response.ok)
-        throw new OAuthError(json.error ?? 'invalid_request', response.status, json.error_description)
+      if (typeof json.access_token !== 'string' || json.access_token === '')
+        throw new NetworkError('the token server sent no access token', response.status)
+      const issuedAt = now()
+      const lifetime = typeof json.expires_in === 'number' ? json.expires_in * 1000 : undefined
+      // RFC 6749 §6: the server MAY keep the refresh token; then the client keeps using it.
+      const refreshToken =
+        typeof json.refresh_token === 'string' ? json.refresh_token : previous?.refreshToken
       return {
         accessToken: json.access_token,
-        expiresAt: now() + json.expires_in * 1000,
-        scope: json.scope ?? '',
-        ...(json.refresh_token ? { refreshToken: json.refresh_token } : {}),
+        issuedAt,
+        // Without expires_in the client cannot refresh ahead of time and relies on 401 invalid_token.
+        expiresAt: lifetime === undefined ? Number.MAX_SAFE_INTEGER : issuedAt + lifetime,
+        scope: typeof json.scope === 'string' ? json.scope : (previous?.scope ?? ''),
+        ...(refreshToken !== undefined && !cookieMode ? { refreshToken } : {}),
       }
     }
-    throw lastError
+    throw lastError ?? new NetworkError('the token server cannot be reached')
   }
 
   async function signOutLocally(reason: LogoutReason) {
+    generation++
     await storage.clear()
     tabs.announce({ type: 'logout', reason })
     emit('logout', { reason })
@@ -230,103 +319,169 @@ export function createClient(options: ClientOptions): TesseraClient {
   }
 
   const skew = (tokens: Tokens) =>
-    options.refreshSkewMs ?? Math.min(30_000, Math.max(5_000, (tokens.expiresAt - now()) / 10))
+    options.refreshSkewMs ?? Math.min(30_000, Math.max(5_000, (tokens.expiresAt - tokens.issuedAt) / 10))
   const stale = (tokens: Tokens) => tokens.expiresAt - now() <= skew(tokens)
 
-  function refresh(force: boolean, signal?: AbortSignal): Promise<Tokens> {
-    const shared = flight.run(async () => {
-      const before = await storage.get()
-      if (!before) throw new NotSignedInError()
-      for (const hook of options.hooks?.beforeRefresh ?? []) await hook({ tokens: before })
-      return tabs.exclusive(async () => {
-        // Another tab may have refreshed while this one waited for the lock: use its result
-        // rather than present a refresh token that has just been rotated.
-        const current = await storage.get()
-        if (!current) throw new NotSignedInError()
-        if (current.accessToken !== before.accessToken && !stale(current)) return current
-        if (!force && !stale(current)) return current
-        if (!cookieMode && !current.refreshToken) throw new NotSignedInError()
-        try {
-          const next = await tokenRequest(
-            cookieMode
-              ? { grant_type: 'refresh_token' }
-              : { grant_type: 'refresh_token', refresh_token: current.refreshToken! },
-          )
-          return await store(next)
-        } catch (error) {
-          if (error instanceof OAuthError && error.error === 'invalid_grant')
-            await signOutLocally('invalid_grant')
-          throw error
+  async function refreshOnce(reason: RefreshReason, rejected: string | undefined): Promise<Tokens> {
+    const started = generation
+    const before = await storage.get()
+    if (!before) throw new NotSignedInError()
+    return tabs.exclusive(async () => {
+      // Another tab may have refreshed while this one waited for the lock: use its result
+      // rather than present a refresh token that has just been rotated.
+      const current = await storage.get()
+      if (!current || generation !== started) throw new NotSignedInError()
+      if (current.accessToken !== before.accessToken && !stale(current)) return current
+      if (reason === 'expiring' && !stale(current)) return current
+      if (reason === 'rejected' && current.accessToken !== rejected) return current
+      if (!cookieMode && !current.refreshToken) throw new NotSignedInError()
+      for (const hook of hooks.beforeRefresh ?? []) await hook({ tokens: current, reason })
+      let next: Tokens
+      try {
+        next = await tokenRequest(
+          cookieMode
+            ? { grant_type: 'refresh_token' }
+            : { grant_type: 'refresh_token', refresh_token: current.refreshToken! },
+          true,
+          current,
+        )
+      } catch (error) {
+        if (generation !== started) throw new NotSignedInError()
+        if (error instanceof OAuthError && error.error === 'invalid_grant') {
+          // Without a lock, a tab sharing this storage may have rotated meanwhile; its tokens
+          // are good and this answer is about the token it replaced.
+          const latest = await storage.get()
+          if (latest && latest.issuedAt > current.issuedAt) return latest
+          await signOutLocally('invalid_grant')
         }
-      })
+        throw error
+      }
+      if (generation !== started) throw new NotSignedInError()
+      return store(next)
     })
-    return withSignal(shared, signal)
+  }
+
+  async function refresh(reason: RefreshReason, signal?: AbortSignal, rejected?: string): Promise<Tokens> {
+    let tokens = await withSignal(
+      flight.run(() => refreshOnce(reason, rejected)),
+      signal,
+    )
+    // A caller that joined a flight started for another reason may get back the very token
+    // the API just refused; one flight of its own settles it.
+    if (rejected !== undefined && tokens.accessToken === rejected)
+      tokens = await withSignal(
+        flight.run(() => refreshOnce(reason, rejected)),
+        signal,
+      )
+    return tokens
   }
 
   async function accessToken(signal?: AbortSignal): Promise<string> {
     const tokens = await storage.get()
     if (!tokens) throw new NotSignedInError()
     if (!stale(tokens)) return tokens.accessToken
-    return (await refresh(false, signal)).accessToken
+    return (await refresh('expiring', signal)).accessToken
   }
 
-  async function send(request: Request, token: string): Promise<Response> {
+  async function send(request: Request, token: string, retryCount: number): Promise<Response> {
     const headers = new Headers(request.headers)
     headers.set('authorization', `Bearer ${token}`)
-    const authorized = new Request(request, { headers })
-    for (const hook of options.hooks?.beforeRequest ?? []) await hook({ request: authorized })
-    const response = await http(authorized)
-    for (const hook of options.hooks?.afterResponse ?? []) await hook({ request: authorized, response })
+    let authorized = new Request(request, { headers })
+    for (const hook of hooks.beforeRequest ?? []) {
+      const result = await hook({ request: authorized, retryCount })
+      if (result instanceof Response) return result
+      if (result instanceof Request) authorized = result
+    }
+    let response = await http(authorized)
+    for (const hook of hooks.afterResponse ?? []) {
+      const result = await hook({ request: authorized, response, retryCount })
+      if (result instanceof Response) response = result
+    }
     return response
+  }
+
+  async function apiFetch(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
+    const request = new Request(input, init)
+    const signal = request.signal
+    let token = await accessToken(signal)
+    // Only bodies that can be sent twice are retried; a stream is consumed by the first attempt.
+    const canReplay = request.body === null || (init.body !== undefined && replayable(init.body))
+    const idempotent = apiRetry.methods.has(request.method)
+    let refreshed = false
+    let retries = 0
+    for (let retryCount = 0; ; retryCount++) {
+      let response: Response
+      try {
+        response = await send(canReplay ? request.clone() : request, token, retryCount)
+      } catch (error) {
+        if (!canReplay || !idempotent || retries >= apiRetry.limit || signal.aborted || isAbort(error))
+          throw error
+        retries++
+        await sleep(backoff(retries), signal)
+        continue
+      }
+      // RFC 6750 §3.1: invalid_token means this token is no good (revoked, expired early) —
+      // refresh once and retry once; any other 401 is the API's own answer. The request was
+      // refused before anything was done, so even a POST may be sent again.
+      if (
+        response.status === 401 &&
+        canReplay &&
+        !refreshed &&
+        /error="?invalid_token/.test(response.headers.get('www-authenticate') ?? '')
+      ) {
+        refreshed = true
+        await response.body?.cancel()
+        token = (await refresh('rejected', signal, token)).accessToken
+        continue
+      }
+      if (canReplay && idempotent && retries < apiRetry.limit && apiRetry.statusCodes.has(response.status)) {
+        const wait = retryAfterMs(response.headers.get('retry-after'), now())
+        if (wait === undefined || wait <= apiRetry.maxRetryAfterMs) {
+          retries++
+          await response.body?.cancel()
+          await sleep(wait ?? backoff(retries), signal)
+          continue
+        }
+      }
+      return response
+    }
   }
 
   const client: TesseraClient = {
     async login(username, password, loginOptions = {}) {
-      const tokens = await tokenRequest({
-        grant_type: 'password',
-        username,
-        password,
-        ...(loginOptions.scope ? { scope: loginOptions.scope } : {}),
-      })
+      const started = ++generation
+      const tokens = await tokenRequest(
+        {
+          grant_type: 'password',
+          username,
+          password,
+          ...(loginOptions.scope ? { scope: loginOptions.scope } : {}),
+        },
+        false,
+      )
+      if (generation !== started) throw new NotSignedInError()
       return store(tokens)
     },
 
-    async fetch(input, init = {}) {
-      const token = await accessToken(init.signal ?? undefined)
-      const request = new Request(input, init)
-      const canRetry = replayable(init.body)
-      const response = await send(canRetry ? request.clone() : request, token)
-      // RFC 6750 §3.1: invalid_token means this token is no good (revoked, expired early) —
-      // refresh once and retry once; any other 401 is the API's own answer.
-      if (
-        response.status === 401 &&
-        canRetry &&
-        /error="?invalid_token/.test(response.headers.get('www-authenticate') ?? '')
-      ) {
-        const fresh = await refresh(true, init.signal ?? undefined)
-        return send(new Request(input, init), fresh.accessToken)
-      }
-      return response
-    },
+    fetch: apiFetch,
 
-    refresh: (refreshOptions = {}) => refresh(true, refreshOptions.signal),
+    refresh: (refreshOptions = {}) => refresh('requested', refreshOptions.signal),
 
     accessToken: (tokenOptions = {}) => accessToken(tokenOptions.signal),
 
     async logout() {
+      generation++
       const tokens = await storage.get()
       try {
         const { revocation } = await discover()
+        // RFC 7009: revoking the refresh token ends its whole session on a Tessera server,
+        // and the session's access tokens are refused by the server from then on.
         if (revocation && (tokens?.refreshToken || cookieMode)) {
-          await http(revocation, {
-            method: 'POST',
-            headers: clientHeaders(),
-            body: new URLSearchParams({
-              ...(options.clientSecret === undefined ? { client_id: options.clientId } : {}),
-              ...(tokens?.refreshToken ? { token: tokens.refreshToken } : {}),
-            }).toString(),
-            ...(cookieMode ? { credentials: 'include' as const } : {}),
+          const response = await http(revocation, {
+            ...clientRequest(tokens?.refreshToken ? { token: tokens.refreshToken } : {}),
+            signal: AbortSignal.timeout(LOGOUT_TIMEOUT_MS),
           })
+          await response.body?.cancel()
         }
       } catch {
         // Signing out locally must not depend on the server being reachable.

@@ -2,12 +2,17 @@
 export interface Tokens {
   accessToken: string
   refreshToken?: string
-  /** Milliseconds since the epoch. */
+  /** When the client received the access token, in milliseconds since the epoch. */
+  issuedAt: number
+  /** When the access token expires, in milliseconds since the epoch. */
   expiresAt: number
   scope: string
 }
 
-/** Where tokens live; may be synchronous or asynchronous. */
+/**
+ * Where tokens live; may be synchronous or asynchronous. Tabs that share one storage (for
+ * instance `localStorage`) see each other's refreshes as soon as they take the refresh lock.
+ */
 export interface TokenStorage {
   get(): Tokens | null | Promise<Tokens | null>
   set(tokens: Tokens): void | Promise<void>
@@ -47,7 +52,14 @@ export function webStorage(area: Storage, key = 'tessera.tokens'): TokenStorage 
       const raw = area.getItem(key)
       if (!raw) return null
       try {
-        return JSON.parse(raw) as Tokens
+        const value = JSON.parse(raw) as Partial<Tokens> | null
+        // Another version of the app, or a person with devtools, may have left anything here.
+        return value &&
+          typeof value.accessToken === 'string' &&
+          typeof value.expiresAt === 'number' &&
+          typeof value.issuedAt === 'number'
+          ? (value as Tokens)
+          : null
       } catch {
         return null
       }

@@ -1,65 +1,115 @@
 import type { Tokens } from './storage.js'
 
-/** The part of the Web Locks API the client uses (navigator.locks). */
+/** The part of the Web Locks API the client uses (`navigator.locks`). */
 export interface LockManagerLike {
   request<T>(name: string, callback: () => Promise<T>): Promise<T>
 }
 
-/** The part of BroadcastChannel the client uses. */
+/** The part of `BroadcastChannel` the client uses. */
 export interface ChannelLike {
   postMessage(message: unknown): void
   addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void
   close(): void
 }
 
+/** What one tab tells the others. */
 export type TabMessage = { type: 'tokens'; tokens: Tokens } | { type: 'logout'; reason: string }
+
+function isTabMessage(data: unknown): data is TabMessage {
+  if (typeof data !== 'object' || data === null) return false
+  const message = data as { type?: unknown; tokens?: Partial<Tokens>; reason?: unknown }
+  if (message.type === 'logout') return typeof message.reason === 'string'
+  return (
+    message.type === 'tokens' &&
+    typeof message.tokens?.accessToken === 'string' &&
+    typeof message.tokens.expiresAt === 'number' &&
+    typeof message.tokens.issuedAt === 'number'
+  )
+}
 
 /**
  * Coordinates the tabs of one origin. Refreshes run under a Web Lock, so only one tab presents
  * a given refresh token; results and logouts are broadcast so the other tabs adopt them instead
  * of refreshing again. Without these APIs each tab refreshes on its own (single flight still
  * holds within the tab, and the server's grace window absorbs the rest).
+ *
+ * @example
+ * const tabs = new TabCoordinator('tessera:https://auth.example.com:web', navigator.locks,
+ *   new BroadcastChannel('tessera:https://auth.example.com:web'), (message) => adopt(message))
+ * await tabs.exclusive(() => refreshOnce())
  */
 export class TabCoordinator {
+  readonly #name: string
+  readonly #locks: LockManagerLike | undefined
   readonly #channel: ChannelLike | undefined
 
   constructor(
-    private readonly name: string,
-    private readonly locks: LockManagerLike | undefined,
+    name: string,
+    locks: LockManagerLike | undefined,
     channel: ChannelLike | undefined,
     onMessage: (message: TabMessage) => void,
   ) {
+    this.#name = name
+    this.#locks = locks
     this.#channel = channel
     channel?.addEventListener('message', (event) => {
-      const data = event.data as TabMessage
-      if (data && (data.type === 'tokens' || data.type === 'logout')) onMessage(data)
+      if (isTabMessage(event.data)) onMessage(event.data)
     })
   }
 
+  /**
+   * Runs `task` while no other tab of this issuer and client runs one.
+   *
+   * @example
+   * const tokens = await tabs.exclusive(() => presentRefreshToken())
+   */
   exclusive<T>(task: () => Promise<T>): Promise<T> {
-    return this.locks ? this.locks.request(this.name, task) : task()
+    return this.#locks ? this.#locks.request(this.#name, task) : task()
   }
 
+  /**
+   * Tells the other tabs about new tokens or a logout.
+   *
+   * @example
+   * tabs.announce({ type: 'logout', reason: 'logout' })
+   */
   announce(message: TabMessage): void {
     this.#channel?.postMessage(message)
   }
 
+  /**
+   * Stops listening to the other tabs.
+   *
+   * @example
+   * tabs.close()
+   */
   close(): void {
     this.#channel?.close()
   }
 }
 
-/** The browser's own APIs when they exist (Node has BroadcastChannel but no locks). */
+/**
+ * The runtime's own coordination APIs: Web Locks wherever `navigator.locks` exists, and a
+ * `BroadcastChannel` in browsers and workers. Node gets neither by default — a server process is
+ * one "tab", and an open channel there would keep it alive.
+ *
+ * @example
+ * const { locks, channel } = browserTabs('tessera:https://auth.example.com:web')
+ */
 export function browserTabs(name: string): {
   locks: LockManagerLike | undefined
   channel: ChannelLike | undefined
 } {
-  const nav = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator
-  const locks = nav?.locks
-  const Channel = (globalThis as { BroadcastChannel?: new (name: string) => ChannelLike }).BroadcastChannel
-  const inBrowser = typeof (globalThis as { document?: unknown }).document !== 'undefined'
+  const scope = globalThis as {
+    navigator?: { locks?: LockManagerLike }
+    BroadcastChannel?: new (name: string) => ChannelLike
+    document?: unknown
+    WorkerGlobalScope?: unknown
+  }
+  const locks = typeof scope.navigator?.locks?.request === 'function' ? scope.navigator.locks : undefined
+  const webPage = scope.document !== undefined || scope.WorkerGlobalScope !== undefined
   return {
-    locks: inBrowser ? locks : undefined,
-    channel: inBrowser && Channel ? new Channel(name) : undefined,
+    locks,
+    channel: webPage && scope.BroadcastChannel ? new scope.BroadcastChannel(name) : undefined,
   }
 }

@@ -71,14 +71,68 @@ export function countingFetch(
   intercept?: (grantType: string, call: () => Promise<Response>) => Promise<Response>,
 ) {
   const counts: Record<string, number> = {}
+  /** Every refresh token presented, in order. */
+  const presented: string[] = []
   const wrapped: typeof fetch = async (input, init) => {
     const url = input instanceof Request ? input.url : String(input)
     if (url.endsWith('/oauth/token') && init?.body) {
-      const grant = new URLSearchParams(String(init.body)).get('grant_type') ?? '?'
+      const form = new URLSearchParams(String(init.body))
+      const grant = form.get('grant_type') ?? '?'
       counts[grant] = (counts[grant] ?? 0) + 1
+      if (grant === 'refresh_token') presented.push(form.get('refresh_token') ?? '(cookie)')
       if (intercept) return intercept(grant, () => fetch(input, init))
     }
     return fetch(input, init)
   }
-  return { fetch: wrapped, counts }
+  return { fetch: wrapped, counts, presented }
 }
+
+export interface Recorded {
+  method: string
+  url: string
+  headers: import('node:http').IncomingHttpHeaders
+  body: string
+}
+
+/**
+ * A stand-in server on loopback, for what a real Tessera does not do (yet, or ever): metadata
+ * naming another issuer, a token endpoint that does not rotate. Records every request.
+ */
+export async function startFake(
+  handle: (
+    request: Recorded,
+    base: string,
+  ) => { status?: number; headers?: Record<string, string>; json?: unknown },
+) {
+  const { createServer: createHttpServer } = await import('node:http')
+  const requests: Recorded[] = []
+  let base = ''
+  const server = createHttpServer((req, res) => {
+    let body = ''
+    req.on('data', (chunk: Buffer) => {
+      body += chunk.toString()
+    })
+    req.on('end', () => {
+      const recorded = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body }
+      requests.push(recorded)
+      const answer = handle(recorded, base)
+      res.writeHead(answer.status ?? 200, { 'content-type': 'application/json', ...answer.headers })
+      res.end(answer.json === undefined ? '' : JSON.stringify(answer.json))
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
+  return {
+    url: base,
+    requests,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  }
+}
+
+/** Metadata for a fake issuer at `base`. */
+export const metadata = (base: string) => ({
+  issuer: base,
+  token_endpoint: `${base}/oauth/token`,
+  revocation_endpoint: `${base}/oauth/revoke`,
+})

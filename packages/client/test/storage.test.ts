@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { memoryStorage, webStorage } from '../src/index.js'
 
-const tokens = { accessToken: 'a', refreshToken: 'tsr_x', expiresAt: 1, scope: 'read' }
+const tokens = { accessToken: 'a', refreshToken: 'tsr_x', issuedAt: 0, expiresAt: 1, scope: 'read' }
 
 describe('token storage', () => {
   it('memory storage keeps tokens until cleared', () => {
@@ -25,6 +25,8 @@ describe('token storage', () => {
     expect(JSON.parse(map.get('k')!)).toEqual(tokens)
     expect(storage.get()).toEqual(tokens)
     map.set('k', '{not json')
+    expect(storage.get()).toBeNull()
+    map.set('k', JSON.stringify({ accessToken: 'a' }))
     expect(storage.get()).toBeNull()
     storage.clear()
     expect(map.has('k')).toBe(false)

@@ -2,13 +2,20 @@ import { isTesseraClientError, TesseraClientError } from './tessera-client-error
 
 /** The token server could not be reached, or answered 429/5xx, after every retry. Not a logout. */
 export class NetworkError extends TesseraClientError {
+  /** The last status the server answered, when it answered at all. */
+  readonly status: number | undefined
+  /** How long the server asked to wait (`Retry-After`), in ms, when it said. */
+  readonly retryAfterMs: number | undefined
+
   constructor(
     message: string,
-    readonly status?: number,
-    options?: { cause?: unknown },
+    status?: number,
+    options?: { cause?: unknown; retryAfterMs?: number | undefined },
   ) {
-    super('network_error', message, options)
+    super('network_error', message, options?.cause === undefined ? undefined : { cause: options.cause })
     this.name = 'NetworkError'
+    this.status = status
+    this.retryAfterMs = options?.retryAfterMs
   }
 }
 

@@ -1,6 +1,6 @@
 const BRAND = Symbol.for('tessera.client.error')
 
-export type ClientErrorCode = 'oauth_error' | 'network_error' | 'not_signed_in'
+export type ClientErrorCode = 'oauth_error' | 'network_error' | 'not_signed_in' | 'discovery_error'
 
 /**
  * The base of every error `@tessera/client` throws; `code` is stable. The brand is a global
