@@ -1,3 +1,4 @@
+import { sleep } from './retry.js'
 import type { Tokens } from './storage.js'
 
 /** The part of the Web Locks API the client uses (`navigator.locks`). */
@@ -42,14 +43,17 @@ export class TabCoordinator {
   readonly #name: string
   readonly #locks: LockManagerLike | undefined
   readonly #channel: ChannelLike | undefined
+  readonly #settleMs: number
 
   constructor(
     name: string,
     locks: LockManagerLike | undefined,
     channel: ChannelLike | undefined,
     onMessage: (message: TabMessage) => void,
+    settleMs = 100,
   ) {
     this.#name = name
+    this.#settleMs = settleMs
     this.#locks = locks
     this.#channel = channel
     channel?.addEventListener('message', (event) => {
@@ -64,7 +68,25 @@ export class TabCoordinator {
    * const tokens = await tabs.exclusive(() => presentRefreshToken())
    */
   exclusive<T>(task: () => Promise<T>): Promise<T> {
-    return this.#locks ? this.#locks.request(this.#name, task) : task()
+    const locks = this.#locks
+    if (!locks) return task()
+    return new Promise<T>((resolve, reject) => {
+      locks
+        .request(this.#name, async () => {
+          try {
+            resolve(await task())
+          } catch (error) {
+            reject(error)
+            return
+          }
+          // Storage writes and broadcasts reach other tabs asynchronously (Chromium copies
+          // localStorage between renderer processes in the background). Holding the lock a moment
+          // longer lets the next tab read the rotated tokens instead of presenting the old
+          // refresh token again; this tab's callers already have their answer.
+          await sleep(this.#settleMs)
+        })
+        .catch(reject)
+    })
   }
 
   /**
