@@ -9,7 +9,7 @@ export const API_KEY_PREFIX = 'tsk_'
  * The prefix lets secret scanners recognise a leaked key.
  */
 export async function createApiKey(
-  ctx: Pick<ServerContext, 'store' | 'apiKeys' | 'now'>,
+  ctx: Pick<ServerContext, 'store' | 'apiKeys' | 'now' | 'audit'>,
   input: { name: string; scopes: string[]; expiresAt?: number | null },
 ): Promise<{ key: string; record: ApiKey }> {
   const key = API_KEY_PREFIX + randomBytes(32).toString('base64url')
@@ -24,5 +24,10 @@ export async function createApiKey(
     revokedAt: null,
   }
   await ctx.store.createApiKey(record)
+  await ctx.audit.record({
+    type: 'api_key_created',
+    at: record.createdAt,
+    detail: { id: record.id, name: record.name, scopes: record.scopes },
+  })
   return { key, record }
 }

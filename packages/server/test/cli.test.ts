@@ -47,6 +47,15 @@ function expectUsageError(run: Run, pattern?: RegExp) {
   if (pattern) expect(run.err[0]).toMatch(pattern)
 }
 
+function databaseRows(sql: string): Record<string, unknown>[] {
+  const db = new Database(join(dir, 't.db'), { readonly: true })
+  try {
+    return db.prepare(sql).all() as Record<string, unknown>[]
+  } finally {
+    db.close()
+  }
+}
+
 /** The server a deployment would run on the same database, for checking what the CLI did. */
 async function serveInProcess(): Promise<FastifyInstance> {
   return buildApp(loadConfig({ ...env, TESSERA_LOG_LEVEL: 'silent' }), { logger: false })
@@ -300,6 +309,9 @@ describe('tessera api-keys create', () => {
     expect(stored).not.toContain(key!)
     expect(stored).not.toContain(key!.slice(4))
     expect(rows[0]).toMatchObject({ name: 'ci', key_hash: expect.any(String) })
+    const audit = databaseRows("SELECT type, detail FROM audit_events WHERE type = 'api_key_created'")
+    expect(audit).toHaveLength(1)
+    expect(JSON.stringify(audit)).not.toContain(key!.slice(4))
   })
 
   it('--json prints one object with the key and its scopes', async () => {
@@ -323,7 +335,11 @@ describe('tessera keys rotate', () => {
     expect(second.status).toBe(0)
     const a = JSON.parse(first.out[0]!)
     const b = JSON.parse(second.out[0]!)
-    expect(a).toEqual({ kid: expect.any(String), alg: loadConfig({}).signingAlg })
+    expect(a).toEqual({
+      kid: expect.any(String),
+      alg: loadConfig({}).signingAlg,
+      activates_at: expect.any(String),
+    })
     expect(b.kid).not.toBe(a.kid)
     const db = new Database(join(dir, 't.db'), { readonly: true })
     const rows = db.prepare('SELECT kid, retired_at, publish_until FROM signing_keys').all() as {

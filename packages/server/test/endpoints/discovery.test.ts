@@ -55,12 +55,16 @@ describe('authorization server metadata, RFC 8414', () => {
     for (const field of [
       'token_endpoint_auth_methods_supported',
       'revocation_endpoint_auth_methods_supported',
-      'introspection_endpoint_auth_methods_supported',
     ]) {
       expect([...(doc[field] as string[])].sort(), field).toEqual(
         ['client_secret_basic', 'client_secret_post', 'none'].sort(),
       )
     }
+    // introspection needs real credentials: a public client cannot use it
+    expect(doc.introspection_endpoint_auth_methods_supported).toEqual([
+      'client_secret_basic',
+      'client_secret_post',
+    ])
   })
 
   it('lists every scope a registered client may ask for', async () => {

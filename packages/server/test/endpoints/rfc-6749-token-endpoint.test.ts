@@ -53,6 +53,28 @@ for (const dialect of DIALECTS) {
         expect(response.body.error).toBe('invalid_request')
       })
 
+      it('a form body with a charset parameter is accepted', async () => {
+        const response = await server.app.inject({
+          method: 'POST',
+          url: '/oauth/token',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded; charset=UTF-8',
+            authorization: basic('svc', SVC_SECRET),
+          },
+          payload: 'grant_type=client_credentials',
+        })
+        expect(response.statusCode).toBe(200)
+      })
+
+      it('the token endpoint answers POST only', async () => {
+        const response = await server.app.inject({
+          method: 'GET',
+          url: '/oauth/token?grant_type=client_credentials',
+        })
+        expect(response.statusCode).toBe(404)
+        expect(response.json().error).toBe('not_found')
+      })
+
       it('a repeated parameter is refused with 400 invalid_request', async () => {
         const response = await server.app.inject({
           method: 'POST',
@@ -180,6 +202,13 @@ for (const dialect of DIALECTS) {
         })
         expect(raw.status).toBe(401)
         expect(raw.body.error).toBe('invalid_client')
+      })
+
+      it('the Basic scheme name is case-insensitive (RFC 7617)', async () => {
+        const response = await postForm(server.app, '/oauth/token', CLIENT_CREDENTIALS, {
+          authorization: basic('svc', SVC_SECRET).replace('Basic', 'basic'),
+        })
+        expect(response.status).toBe(200)
       })
 
       it('client_secret_post authenticates a confidential client', async () => {

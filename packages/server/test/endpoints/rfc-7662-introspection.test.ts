@@ -51,14 +51,18 @@ for (const dialect of DIALECTS) {
       })
     })
 
-    it('a public client may introspect by naming itself', async () => {
+    it('a public client cannot introspect: naming itself is no authentication (RFC 7662 §2.1)', async () => {
       const tokens = await login(server)
       const response = await postForm(server.app, '/oauth/introspect', {
         token: tokens.access_token,
         client_id: 'web',
       })
-      expect(response.status).toBe(200)
-      expect(response.body.active).toBe(true)
+      expect(response.status).toBe(401)
+      expect(response.body.error).toBe('invalid_client')
+      expect(response.body).not.toHaveProperty('active')
+      expect(response.headers['www-authenticate']).toMatch(/^Basic realm="tessera"/)
+      const audit = await server.app.tessera.store.listAudit({ type: 'client_auth_failed' })
+      expect(audit.map((row) => row.detail?.reason)).toEqual(['public_client_cannot_introspect'])
     })
 
     it('an expired access token is inactive', async () => {
