@@ -160,7 +160,15 @@ export async function createClient(
   return client
 }
 
-export async function rotateSigningKey(admin: AdminContext): Promise<{ kid: string; alg: string }> {
+/**
+ * Rotates the signing key. With `activateIn` (seconds) the new key is published at once and
+ * signs only after that delay — zero downtime for verifiers that cache the JWKS; without it
+ * (or 0) it signs at once, as after a key compromise.
+ */
+export async function rotateSigningKey(
+  admin: AdminContext,
+  options: { activateIn?: number } = {},
+): Promise<{ kid: string; alg: string; activatesAt: number }> {
   const keystore = new Keystore(
     admin.store,
     admin.secret,
@@ -168,11 +176,16 @@ export async function rotateSigningKey(admin: AdminContext): Promise<{ kid: stri
     admin.config.accessTokenTtl,
     admin.now,
   )
-  const row = await keystore.rotate()
-  await admin.audit.record({ type: 'key_rotated', at: admin.now(), detail: { kid: row.kid, alg: row.alg } })
+  const row = await keystore.rotate(options.activateIn ?? 0)
+  const activatesAt = row.activatesAt ?? row.createdAt
+  await admin.audit.record({
+    type: 'key_rotated',
+    at: admin.now(),
+    detail: { kid: row.kid, alg: row.alg, activates_at: activatesAt },
+  })
   if (admin.config.redisUrl)
     await announceKeyRotation(admin.config.redisUrl, `${admin.config.redisPrefix}changes`)
-  return { kid: row.kid, alg: row.alg }
+  return { kid: row.kid, alg: row.alg, activatesAt }
 }
 
 // Running servers reload keys on this message at once; without it they notice on their next poll.

@@ -213,15 +213,29 @@ export async function apiKeysCommand(config: Config, args: string[], io: Io): Pr
   )
 }
 
+/**
+ * The default delay between publishing a new key and signing with it: longer than the JWKS
+ * response may be cached (60 s) plus a guard's refetch cool-down (30 s).
+ */
+export const KEY_ACTIVATION_DELAY = 120
+
 export async function keysCommand(config: Config, args: string[], io: Io): Promise<void> {
   const [action, ...rest] = args
   if (action !== 'rotate') throw new UsageError(`unknown command "keys ${action ?? ''}": use "keys rotate"`)
-  const { values } = parse(rest, json)
-  const { kid, alg } = await withAdmin(config, (admin) => rotateSigningKey(admin))
+  const { values } = parse(rest, { 'activate-in': { type: 'string' }, now: { type: 'boolean' }, ...json })
+  const delay = values['activate-in']
+  if (delay !== undefined && !/^\d+$/.test(delay))
+    throw new UsageError('--activate-in must be a whole number of seconds')
+  if (delay !== undefined && values.now) throw new UsageError('give --activate-in or --now, not both')
+  const activateIn = values.now ? 0 : delay === undefined ? KEY_ACTIVATION_DELAY : Number(delay)
+  const { kid, alg, activatesAt } = await withAdmin(config, (admin) =>
+    rotateSigningKey(admin, { activateIn }),
+  )
+  const when = new Date(activatesAt).toISOString()
   print(
     io,
     values.json,
-    { kid, alg },
-    `new signing key ${kid} (${alg}); the previous key stays in the JWKS until its tokens expire`,
+    { kid, alg, activates_at: when },
+    `new signing key ${kid} (${alg}), published now, signing from ${when}; the previous key stays in the JWKS until its tokens expire`,
   )
 }

@@ -13,7 +13,7 @@ export const USAGE = `usage:
   tessera api-keys create --name N --scopes "s1 s2" [--expires-in SECONDS] [--json]
   tessera api-keys list [--json]
   tessera api-keys revoke ID [--json]
-  tessera keys rotate [--json]
+  tessera keys rotate [--activate-in SECONDS | --now] [--json]   # default: publish now, sign in 120 s
   tessera doctor [--url http://127.0.0.1:8080] [--quick] [--json]`
 
 type Options = NonNullable<ParseArgsConfig['options']>

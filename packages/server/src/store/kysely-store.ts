@@ -4,6 +4,7 @@ import { OAuthError, StoreUnavailable } from '../errors.js'
 import { type DatabaseHandle, type OpenOptions, openDatabase } from './database.js'
 import { initial } from './migrations/0001-initial.js'
 import { authorizationCodes } from './migrations/0002-authorization-codes.js'
+import { keyActivation } from './migrations/0003-key-activation.js'
 import { prepareQuery } from './prepared-query.js'
 import type {
   ApiKeysTable,
@@ -31,7 +32,11 @@ import {
   type User,
 } from './store.js'
 
-const MIGRATIONS = { '0001-initial': initial, '0002-authorization-codes': authorizationCodes }
+const MIGRATIONS = {
+  '0001-initial': initial,
+  '0002-authorization-codes': authorizationCodes,
+  '0003-key-activation': keyActivation,
+}
 
 const list = (text: string): string[] => (text === '' ? [] : text.split(' '))
 
@@ -82,6 +87,7 @@ const toKey = (r: Selectable<SigningKeysTable>): SigningKeyRow => ({
   createdAt: r.created_at,
   retiredAt: r.retired_at,
   publishUntil: r.publish_until,
+  activatesAt: r.activates_at,
 })
 
 const toApiKey = (r: Selectable<ApiKeysTable>): ApiKey => ({
@@ -414,6 +420,7 @@ export class KyselyStore implements Store {
             created_at: key.createdAt,
             retired_at: key.retiredAt,
             publish_until: key.publishUntil,
+            activates_at: key.activatesAt,
           })
           .execute()
       }),

@@ -57,6 +57,7 @@ export interface SigningKeysTable {
   created_at: number
   retired_at: number | null
   publish_until: number | null
+  activates_at: number | null
 }
 
 export interface RevokedAccessTokensTable {

@@ -47,6 +47,8 @@ export interface SigningKeyRow {
   createdAt: number
   retiredAt: number | null
   publishUntil: number | null
+  /** When the key starts signing; published in the JWKS from creation. Null: at creation. */
+  activatesAt: number | null
 }
 
 export interface AuthorizationCode {

@@ -71,6 +71,7 @@ export async function createSigningKey(
     createdAt: now,
     retiredAt: null,
     publishUntil: null,
+    activatesAt: null,
   }
 }
 
@@ -145,12 +146,19 @@ export class Keystore {
     if (!this.#signer || this.#signer.alg !== this.alg) await this.rotate()
   }
 
-  /** Re-reads the published keys; cheap when nothing changed. Returns true when keys changed. */
+  /**
+   * Re-reads the published keys; cheap when nothing changed. The signer is the newest key whose
+   * activation time has come, so a key rotated with a delay starts signing on every instance
+   * within one poll of that moment. Returns true when anything changed.
+   */
   async reload(): Promise<boolean> {
-    const rows = await this.store.listPublishedSigningKeys(this.now())
-    const fingerprint = rows.map((r) => `${r.kid}:${r.retiredAt ?? ''}`).join(',')
+    const now = this.now()
+    const rows = await this.store.listPublishedSigningKeys(now)
+    const active = rows
+      .filter((r) => (r.activatesAt ?? r.createdAt) <= now && (r.retiredAt === null || r.retiredAt > now))
+      .sort((a, b) => (b.activatesAt ?? b.createdAt) - (a.activatesAt ?? a.createdAt))[0]
+    const fingerprint = `${active?.kid}|${rows.map((r) => `${r.kid}:${r.retiredAt ?? ''}`).join(',')}`
     if (fingerprint === this.#fingerprint) return false
-    const active = rows.find((r) => r.retiredAt === null)
     const publicKeys = new Map<string, PublicKeyEntry>()
     for (const row of rows) publicKeys.set(row.kid, loadPublicKey(row, this.secret))
     this.#signer = active ? loadSigner(active, this.secret) : undefined
@@ -163,13 +171,19 @@ export class Keystore {
   }
 
   /**
-   * Makes a new signing key active. The previous key stays published for one access-token
-   * lifetime plus a minute of clock skew, so tokens it signed keep verifying until they expire.
+   * Adds a new signing key. It is published in the JWKS at once and starts signing after
+   * `activateInSeconds`, so verifiers that cached the JWKS meanwhile learn it before they meet
+   * a token it signed. The previous key signs until then and stays published one access-token
+   * lifetime (plus a minute of clock skew) longer, so tokens it signed verify until they expire.
    */
-  async rotate(): Promise<SigningKeyRow> {
+  async rotate(activateInSeconds = 0): Promise<SigningKeyRow> {
     const now = this.now()
-    const row = await createSigningKey(this.alg, this.secret, now)
-    await this.store.insertSigningKey(row, now, now + (this.accessTokenTtl + 60) * 1000)
+    const activatesAt = now + activateInSeconds * 1000
+    const row = {
+      ...(await createSigningKey(this.alg, this.secret, now)),
+      activatesAt: activateInSeconds > 0 ? activatesAt : null,
+    }
+    await this.store.insertSigningKey(row, activatesAt, activatesAt + (this.accessTokenTtl + 60) * 1000)
     await this.reload()
     return row
   }

@@ -132,8 +132,8 @@ describe.skipIf(!available)('two instances, one PostgreSQL, one Redis', () => {
       }
     })
 
-    it('keys rotate run against one is served by the other within a second', async () => {
-      const rotated = await runTessera(['keys', 'rotate', '--json'], pair.env)
+    it('keys rotate run against one is served by the other within a second, and signs on both once active', async () => {
+      const rotated = await runTessera(['keys', 'rotate', '--activate-in', '2', '--json'], pair.env)
       expect(rotated.status).toBe(0)
       const { kid } = JSON.parse(rotated.stdout) as { kid: string }
       const started = Date.now()
@@ -149,9 +149,13 @@ describe.skipIf(!available)('two instances, one PostgreSQL, one Redis', () => {
         await new Promise((r) => setTimeout(r, 20))
       }
       expect(seen).toBe(true)
-      const token = (await login(pair.a)).body.access_token!
-      const header = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()) as { kid: string }
-      expect(header.kid).toBe(kid)
+      const kidOf = (token: string) =>
+        (JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid
+      // Published first, signing later: verifiers learn the key before they meet a token it signed.
+      expect(kidOf((await login(pair.a)).body.access_token!)).not.toBe(kid)
+      await new Promise((r) => setTimeout(r, 3200))
+      expect(kidOf((await login(pair.a)).body.access_token!)).toBe(kid)
+      expect(kidOf((await login(pair.b)).body.access_token!)).toBe(kid)
     })
 
     it('a session revoked through one instance is dead on the other', async () => {
