@@ -31,3 +31,14 @@ export async function createApiKey(
   })
   return { key, record }
 }
+
+/**
+ * Revokes an API key by id; checks through introspection refuse it at once (guards that cache
+ * API-key answers, for at most their cache time). Returns false when no active key has that id.
+ *
+ * @example
+ * await revokeApiKey(admin, 'b2c8…')
+ */
+export async function revokeApiKey(ctx: Pick<ServerContext, 'store' | 'now'>, id: string): Promise<boolean> {
+  return ctx.store.revokeApiKey(id, ctx.now())
+}

@@ -1,6 +1,6 @@
 export type { AdminContext } from './admin.js'
 export { createClient, createUser, disableUser, openAdmin, rotateSigningKey, setRoles } from './admin.js'
-export { createApiKey } from './api-keys.js'
+export { createApiKey, revokeApiKey } from './api-keys.js'
 export type { BuildOptions } from './app.js'
 export { buildApp } from './app.js'
 export { runCli } from './cli/run.js'

@@ -8,7 +8,7 @@ import {
   rotateSigningKey,
   setRoles,
 } from '../admin.js'
-import { createApiKey } from '../api-keys.js'
+import { createApiKey, revokeApiKey } from '../api-keys.js'
 import type { Config } from '../config.js'
 import { AlreadyExists } from '../store/store.js'
 import { commaList, parse, required, spaceList, UsageError } from './usage.js'
@@ -174,7 +174,7 @@ export async function apiKeysCommand(config: Config, args: string[], io: Io): Pr
   if (action === 'revoke') {
     const { values, positionals } = parse(rest, json, 1)
     const id = required(positionals[0], 'the API key id')
-    const revoked = await withAdmin(config, (admin) => admin.store.revokeApiKey(id, admin.now()))
+    const revoked = await withAdmin(config, (admin) => revokeApiKey(admin, id))
     if (!revoked) throw new UsageError(`no active API key with id "${id}"`)
     print(io, values.json, { id, revoked: true }, `revoked API key ${id}`)
     return
