@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createClient, type TesseraClient } from '../src/index.js'
-import { PASSWORD, startServer } from './server.js'
+import { createClient, memoryStorage, type TesseraClient } from '../src/index.js'
+import { metadata, PASSWORD, startFake, startServer } from './server.js'
 
 /** What a browser adds on its own: the cookie jar and the Origin header. */
 function browserLikeFetch(origin: string) {
@@ -62,5 +62,67 @@ describe('cookie mode', () => {
     expect(refreshCall.credentials).toBe('include')
     await client.logout()
     expect(browser.jar.has('tessera_rt')).toBe(false)
+  })
+})
+
+describe('cookie mode on the wire', () => {
+  it('token and revocation requests carry credentials and the CSRF header, and never a refresh token', async () => {
+    let issued = 0
+    const fake = await startFake((request, base) => {
+      if (request.url.startsWith('/.well-known/')) return { json: metadata(base) }
+      if (request.url === '/oauth/revoke') return { json: {} }
+      issued++
+      // A server that wrongly echoes a refresh token: the client must still not keep it.
+      return {
+        json: { access_token: `at-${issued}`, expires_in: 60, refresh_token: 'tsr_leak', scope: 'read' },
+      }
+    })
+    const credentials: (RequestCredentials | undefined)[] = []
+    const storage = memoryStorage()
+    const client = createClient({
+      issuer: fake.url,
+      clientId: 'web',
+      refreshTokenStorage: 'cookie',
+      storage,
+      tabs: false,
+      fetch: (input, init) => {
+        if (init?.method === 'POST') credentials.push(init.credentials)
+        return fetch(input, init)
+      },
+    })
+    try {
+      await client.login('alice', PASSWORD)
+      expect(storage.get()?.refreshToken).toBeUndefined()
+      await client.refresh()
+      expect(storage.get()).toMatchObject({ accessToken: 'at-2' })
+      expect(storage.get()?.refreshToken).toBeUndefined()
+      await client.logout()
+
+      const posts = fake.requests.filter((r) => r.method === 'POST')
+      expect(posts.map((r) => r.url)).toEqual(['/oauth/token', '/oauth/token', '/oauth/revoke'])
+      for (const post of posts) {
+        expect(post.headers['x-tessera-csrf']).toBe('1')
+        expect(post.headers['content-type']).toBe('application/x-www-form-urlencoded')
+        expect(post.headers.authorization).toBeUndefined()
+      }
+      expect(credentials).toEqual(['include', 'include', 'include'])
+      const [login, refresh, revoke] = posts.map((r) => Object.fromEntries(new URLSearchParams(r.body)))
+      expect(login).toMatchObject({ grant_type: 'password', client_id: 'web', username: 'alice' })
+      expect(refresh).toEqual({ client_id: 'web', grant_type: 'refresh_token' })
+      expect(revoke).toEqual({ client_id: 'web' })
+    } finally {
+      await fake.close()
+    }
+  })
+
+  it('a client secret in cookie mode is refused as misuse', () => {
+    expect(() =>
+      createClient({
+        issuer: 'https://auth.example.com',
+        clientId: 'web',
+        clientSecret: 's',
+        refreshTokenStorage: 'cookie',
+      }),
+    ).toThrow(TypeError)
   })
 })
