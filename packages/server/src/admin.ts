@@ -24,6 +24,12 @@ export interface AdminContext {
   audit: Audit
 }
 
+/**
+ * Opens the store (migrating it) and the deployment's keys for administrative work, without HTTP.
+ *
+ * @example
+ * const admin = await openAdmin(loadConfig(), pino())
+ */
 export async function openAdmin(
   config: Config,
   log: FastifyBaseLogger,
@@ -56,6 +62,12 @@ export function validateRoles(roles: string[]): string[] {
   return [...new Set(roles)]
 }
 
+/**
+ * Creates a user with an argon2id password hash and roles; audited.
+ *
+ * @example
+ * await createUser(admin, { username: 'alice', password: 'a long passphrase', roles: ['admin'] })
+ */
 export async function createUser(
   admin: AdminContext,
   input: { username: string; password: string; roles: string[] },
@@ -79,6 +91,12 @@ export async function createUser(
   return user
 }
 
+/**
+ * Disables a user and revokes every session of theirs in one transaction; audited.
+ *
+ * @example
+ * const { revoked } = await disableUser(admin, 'alice')
+ */
 export async function disableUser(
   admin: AdminContext,
   username: string,
@@ -99,6 +117,9 @@ export async function disableUser(
 /**
  * Replaces a user's roles. Nothing is revoked: access tokens carry the old roles until they
  * expire, and the next refresh of each session issues tokens with the new ones.
+ *
+ * @example
+ * await setRoles(admin, 'alice', ['admin', 'editor'])
  */
 export async function setRoles(admin: AdminContext, username: string, roles: string[]): Promise<User> {
   const user = await admin.store.findUserByUsername(username)
@@ -108,6 +129,14 @@ export async function setRoles(admin: AdminContext, username: string, roles: str
   return { ...user, roles: valid }
 }
 
+/**
+ * Registers a client: public (a browser or mobile app, `isPublic`) or confidential (`secret`,
+ * stored as a keyed MAC), with its grant types, scopes and exact redirect URIs; audited.
+ *
+ * @example
+ * await createClient(admin, { id: 'spa', isPublic: true, grantTypes: ['authorization_code', 'refresh_token'],
+ *   scopes: ['read'], redirectUris: ['https://app.example.com/callback'] })
+ */
 export async function createClient(
   admin: AdminContext,
   input: {
@@ -164,6 +193,9 @@ export async function createClient(
  * Rotates the signing key. With `activateIn` (seconds) the new key is published at once and
  * signs only after that delay — zero downtime for verifiers that cache the JWKS; without it
  * (or 0) it signs at once, as after a key compromise.
+ *
+ * @example
+ * await rotateSigningKey(admin, { activateIn: 120 })
  */
 export async function rotateSigningKey(
   admin: AdminContext,

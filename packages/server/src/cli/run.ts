@@ -14,6 +14,9 @@ import { USAGE, UsageError } from './usage.js'
 /**
  * Runs the `tessera` command line and returns its exit status: 0 done, 1 failed, 2 bad
  * arguments or configuration (one line on stderr).
+ *
+ * @example
+ * process.exitCode = await runCli(['users', 'create', '--username', 'a', '--password', 'pw-123456'], process.env, io)
  */
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
   const [command, ...args] = argv

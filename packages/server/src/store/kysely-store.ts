@@ -666,7 +666,13 @@ async function revokeSessionsOf(db: Executor, userId: string, reason: string, no
   return Number(result.numUpdatedRows)
 }
 
-/** Opens the database named by `url` and returns its store. */
+/**
+ * Opens the database named by `url` (`sqlite:…` or `postgres://…`) and returns its store.
+ *
+ * @example
+ * const store = createStore('sqlite:./.tessera/tessera.db')
+ * await store.migrate()
+ */
 export function createStore(url: string, options: OpenOptions = {}): KyselyStore {
   return new KyselyStore(openDatabase(url, options))
 }
