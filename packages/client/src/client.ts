@@ -37,8 +37,10 @@ export type RefreshReason = 'expiring' | 'rejected' | 'requested'
 export interface Hooks {
   beforeRequest?: ((
     state: BeforeRequestState,
-  ) => Request | Response | undefined | Promise<Request | Response | undefined>)[]
-  afterResponse?: ((state: AfterResponseState) => Response | undefined | Promise<Response | undefined>)[]
+    // biome-ignore lint/suspicious/noConfusingVoidType: a hook may return nothing, as in ky
+  ) => Request | Response | void | Promise<Request | Response | void>)[]
+  // biome-ignore lint/suspicious/noConfusingVoidType: a hook may return nothing, as in ky
+  afterResponse?: ((state: AfterResponseState) => Response | void | Promise<Response | void>)[]
   beforeRefresh?: ((state: BeforeRefreshState) => void | Promise<void>)[]
 }
 
@@ -387,12 +389,17 @@ export function createClient(options: ClientOptions): TesseraClient {
     const headers = new Headers(request.headers)
     headers.set('authorization', `Bearer ${token}`)
     let authorized = new Request(request, { headers })
+    let response: Response | undefined
     for (const hook of hooks.beforeRequest ?? []) {
       const result = await hook({ request: authorized, retryCount })
-      if (result instanceof Response) return result
       if (result instanceof Request) authorized = result
+      // As in ky, a hook's own Response skips the network but still meets afterResponse.
+      if (result instanceof Response) {
+        response = result
+        break
+      }
     }
-    let response = await http(authorized)
+    response ??= await http(authorized)
     for (const hook of hooks.afterResponse ?? []) {
       const result = await hook({ request: authorized, response, retryCount })
       if (result instanceof Response) response = result

@@ -19,6 +19,13 @@ export interface TokenStorage {
   clear(): void | Promise<void>
 }
 
+/** A storage that answers at once, like the two built in. */
+export interface SyncTokenStorage extends TokenStorage {
+  get(): Tokens | null
+  set(tokens: Tokens): void
+  clear(): void
+}
+
 /**
  * Keeps tokens in memory only (the default): nothing survives a reload, nothing is readable
  * by other scripts through storage.
@@ -26,7 +33,7 @@ export interface TokenStorage {
  * @example
  * const client = createClient({ issuer, clientId, storage: memoryStorage() })
  */
-export function memoryStorage(): TokenStorage {
+export function memoryStorage(): SyncTokenStorage {
   let tokens: Tokens | null = null
   return {
     get: () => tokens,
@@ -46,7 +53,7 @@ export function memoryStorage(): TokenStorage {
  * @example
  * const client = createClient({ issuer, clientId, storage: webStorage(sessionStorage) })
  */
-export function webStorage(area: Storage, key = 'tessera.tokens'): TokenStorage {
+export function webStorage(area: Storage, key = 'tessera.tokens'): SyncTokenStorage {
   return {
     get: () => {
       const raw = area.getItem(key)

@@ -212,15 +212,39 @@ describe('@tessera/client against a real server', () => {
       now: () => Date.now() + skew,
       tabs: false,
       hooks: {
-        beforeRequest: [({ request }) => void seen.push(`request ${new URL(request.url).pathname}`)],
+        beforeRequest: [
+          ({ request }) => request.headers.set('x-request-id', 'r-1'),
+          ({ request, retryCount }) => {
+            seen.push(
+              `request ${new URL(request.url).pathname} ${request.headers.get('x-request-id')} ${retryCount}`,
+            )
+          },
+        ],
         afterResponse: [({ response }) => void seen.push(`response ${response.status}`)],
-        beforeRefresh: [() => void seen.push('refresh')],
+        beforeRefresh: [({ reason }) => void seen.push(`refresh ${reason}`)],
       },
     })
     await client.login('alice', PASSWORD)
     skew = 61_000
     await client.fetch(`${server.url}/me`)
-    expect(seen).toEqual(['refresh', 'request /me', 'response 200'])
+    expect(seen).toEqual(['refresh expiring', 'request /me r-1 0', 'response 200'])
+  })
+
+  it('a beforeRequest hook can answer without the network, and afterResponse can replace the answer', async () => {
+    client = createClient({
+      issuer: server.url,
+      clientId: 'web',
+      tabs: false,
+      hooks: {
+        beforeRequest: [
+          ({ request }) => (request.url.endsWith('/cached') ? new Response('from cache') : undefined),
+        ],
+        afterResponse: [({ response }) => (response.status === 200 ? new Response('replaced') : undefined)],
+      },
+    })
+    await client.login('alice', PASSWORD)
+    expect(await (await client.fetch(`${server.url}/cached`)).text()).toBe('replaced')
+    expect(await (await client.fetch(`${server.url}/me`)).text()).toBe('replaced')
   })
 
   it('misuse of the options is a TypeError', () => {
