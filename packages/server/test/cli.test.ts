@@ -388,6 +388,17 @@ describe('bad arguments and configuration', () => {
     expect(key.err[0]).not.toContain('too-short')
   })
 
+  it('an unreachable database exits 1 with one line that does not repeat its password', async () => {
+    const run = await tessera(['migrate'], {
+      env: { TESSERA_DATABASE_URL: 'postgres://tessera:hunter2secret@127.0.0.1:1/tessera' },
+    })
+    expect(run.status).toBe(1)
+    expect(run.out).toEqual([])
+    expect(run.err).toHaveLength(1)
+    expect(run.err[0]).toMatch(/^tessera: \S/)
+    expect(run.err[0]).not.toContain('hunter2secret')
+  })
+
   it('help prints the usage and exits 0', async () => {
     const run = await tessera(['help'])
     expect(run.status).toBe(0)
