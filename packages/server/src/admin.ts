@@ -74,8 +74,7 @@ export async function createUser(
 ): Promise<User> {
   if (!USERNAME.test(input.username))
     throw new AdminInputError('the username must be 1-255 letters, digits or . _ @ + -')
-  if (input.password.length < 8) throw new AdminInputError('the password must be at least 8 characters')
-  if (input.password.length > 1024) throw new AdminInputError('the password must be at most 1024 characters')
+  checkPasswordPolicy(input.password)
   const now = admin.now()
   const user: User = {
     id: randomUUID(),
@@ -85,6 +84,7 @@ export async function createUser(
     disabledAt: null,
     createdAt: now,
     passwordChangedAt: now,
+    tokensValidAfter: null,
   }
   await admin.store.createUser(user)
   await admin.audit.record({ type: 'user_created', at: now, userId: user.id })
@@ -112,6 +112,36 @@ export async function disableUser(
     detail: { sessions_revoked: revoked },
   })
   return { user, revoked }
+}
+
+/**
+ * Sets a new password (argon2id) and ends every session of the user; audited.
+ *
+ * @example
+ * const { revoked } = await changePassword(admin, 'alice', 'a new long passphrase')
+ */
+export async function changePassword(
+  admin: AdminContext,
+  username: string,
+  password: string,
+): Promise<{ user: User; revoked: number }> {
+  const user = await admin.store.findUserByUsername(username)
+  if (!user) throw new AdminInputError(`no user named "${username}"`)
+  checkPasswordPolicy(password)
+  const now = admin.now()
+  const revoked = await admin.store.changePassword(user.id, await admin.passwords.hash(password), now)
+  await admin.audit.record({
+    type: 'password_changed',
+    at: now,
+    userId: user.id,
+    detail: { sessions_revoked: revoked },
+  })
+  return { user, revoked }
+}
+
+function checkPasswordPolicy(password: string): void {
+  if (password.length < 8) throw new AdminInputError('the password must be at least 8 characters')
+  if (password.length > 1024) throw new AdminInputError('the password must be at most 1024 characters')
 }
 
 /**

@@ -80,7 +80,18 @@ function toOAuthError(error: FastifyError): OAuthError | undefined {
  */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } },
+    logger: options.logger ?? {
+      level: config.logLevel,
+      redact: { paths: REDACT, censor: '[redacted]' },
+      serializers: {
+        // The path only: a query string may carry a token (RFC 6750 §2.3) or a code.
+        req: (request: { method: string; url: string; ip?: string }) => ({
+          method: request.method,
+          url: request.url.split('?')[0],
+          remoteAddress: request.ip,
+        }),
+      },
+    },
     trustProxy: config.trustProxy ? [...config.trustProxy] : false,
     bodyLimit: 64 * 1024,
     requestIdHeader: false,
@@ -101,138 +112,145 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   })
   const ownsStore = options.store === undefined
   const store = options.store ?? createStore(config.databaseUrl, { poolSize: config.databasePoolSize })
-  const secretKey = loadSecretKey(config.secretKey, config.dataDir)
-  if (secretKey.generated) {
-    app.log.warn(
-      'TESSERA_SECRET_KEY is not set: generated one in the data directory. Set it explicitly in production; every instance must share it.',
-    )
-  }
-  for (const warning of unsafeSettings(config)) app.log.warn(warning)
+  try {
+    const secretKey = loadSecretKey(config.secretKey, config.dataDir)
+    if (secretKey.generated) {
+      app.log.warn(
+        'TESSERA_SECRET_KEY is not set: generated one in the data directory. Set it explicitly in production; every instance must share it.',
+      )
+    }
+    for (const warning of unsafeSettings(config)) app.log.warn(warning)
 
-  if (options.migrate !== false) await store.migrate()
-  await store.startBackgroundWork()
-  const metrics = new Metrics()
-  // Redis support is loaded only when configured: a single instance never pays its memory.
-  const scale = config.redisUrl ? await import('./scale/redis.js') : undefined
-  const redis = scale && config.redisUrl ? scale.connectRedis(config.redisUrl, app.log, metrics) : undefined
-  const limiterFactory =
-    options.limiterFactory ?? (scale && redis ? scale.redisLimiters(redis, config.redisPrefix) : undefined)
-  const ctx = createContext({
-    config,
-    store,
-    secret: secretKey.key as SecretKey,
-    log: app.log,
-    metrics,
-    ...(redis ? { redis } : {}),
-    ...(options.now ? { now: options.now } : {}),
-    ...(limiterFactory ? { limiterFactory } : {}),
-    ...(options.passwords ? { passwords: options.passwords } : {}),
-  })
-  await ctx.keys.init()
-  await ctx.feed.start()
-  app.decorate('tessera', ctx)
+    if (options.migrate !== false) await store.migrate()
+    await store.startBackgroundWork()
+    const metrics = new Metrics()
+    // Redis support is loaded only when configured: a single instance never pays its memory.
+    const scale = config.redisUrl ? await import('./scale/redis.js') : undefined
+    const redis = scale && config.redisUrl ? scale.connectRedis(config.redisUrl, app.log, metrics) : undefined
+    const limiterFactory =
+      options.limiterFactory ?? (scale && redis ? scale.redisLimiters(redis, config.redisPrefix) : undefined)
+    const ctx = createContext({
+      config,
+      store,
+      secret: secretKey.key as SecretKey,
+      log: app.log,
+      metrics,
+      ...(redis ? { redis } : {}),
+      ...(options.now ? { now: options.now } : {}),
+      ...(limiterFactory ? { limiterFactory } : {}),
+      ...(options.passwords ? { passwords: options.passwords } : {}),
+    })
+    await ctx.keys.init()
+    await ctx.feed.start()
+    app.decorate('tessera', ctx)
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Tessera',
-        version: '0.1.0',
-        description:
-          'OAuth 2 token service: rotating refresh tokens, revocation, introspection, account API.',
-      },
-      servers: [{ url: config.issuer }],
-      components: {
-        securitySchemes: {
-          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (RFC 9068)' },
-          clientBasic: { type: 'http', scheme: 'basic' },
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: {
+          title: 'Tessera',
+          version: '0.1.0',
+          description:
+            'OAuth 2 token service: rotating refresh tokens, revocation, introspection, account API.',
+        },
+        servers: [{ url: config.issuer }],
+        components: {
+          securitySchemes: {
+            bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (RFC 9068)' },
+            clientBasic: { type: 'http', scheme: 'basic' },
+          },
         },
       },
-    },
-  })
-  await app.register(swaggerUi, { routePrefix: '/docs' })
+    })
+    await app.register(swaggerUi, { routePrefix: '/docs' })
 
-  await app.register(cookie, { secret: ctx.secret.derive('browser-cookie-mac') })
-  // Browser apps on their own origins call the token, revocation and account endpoints; only
-  // origins of registered redirect URIs are let in, with credentials for cookie mode.
-  await app.register(cors, {
-    credentials: true,
-    methods: ['GET', 'POST', 'DELETE'],
-    allowedHeaders: ['authorization', 'content-type', CSRF_HEADER],
-    maxAge: 600,
-    origin: (origin, callback) => {
-      if (origin === undefined) return callback(null, false)
-      ctx.clients.browserOrigins(config.issuer).then(
-        (origins) => callback(null, origins.has(origin)),
-        () => callback(null, false),
-      )
-    },
-  })
-  registerFormParser(app)
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const oauth = toOAuthError(error)
-    if (!oauth) {
-      request.log.error({ err: error }, 'unexpected error')
-      return reply.code(500).header('cache-control', 'no-store').send({
-        error: 'server_error',
-        error_description: 'an unexpected error occurred',
-        request_id: request.id,
-      })
-    }
-    if (oauth.status >= 500) request.log.warn({ err: oauth.cause ?? oauth }, oauth.message)
-    else request.log.info({ error: oauth.error, reason: oauth.message }, 'request refused')
-    return reply
-      .code(oauth.status)
-      .headers({ 'cache-control': 'no-store', ...oauth.headers() })
-      .send({ error: oauth.error, error_description: oauth.error_description })
-  })
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({
-      error: 'not_found',
-      error_description: `no route for ${request.method} ${request.url.split('?')[0]}`,
-    }),
-  )
-  app.addHook('onResponse', async (request, reply) => {
-    ctx.metrics.requestDuration.observe(
-      {
-        method: request.method,
-        route: request.routeOptions.url ?? 'unmatched',
-        status: String(reply.statusCode),
+    await app.register(cookie, { secret: ctx.secret.derive('browser-cookie-mac') })
+    // Browser apps on their own origins call the token, revocation and account endpoints; only
+    // origins of registered redirect URIs are let in, with credentials for cookie mode.
+    await app.register(cors, {
+      credentials: true,
+      methods: ['GET', 'POST', 'DELETE'],
+      allowedHeaders: ['authorization', 'content-type', CSRF_HEADER],
+      maxAge: 600,
+      origin: (origin, callback) => {
+        if (origin === undefined) return callback(null, false)
+        ctx.clients.browserOrigins(config.issuer).then(
+          (origins) => callback(null, origins.has(origin)),
+          () => callback(null, false),
+        )
       },
-      reply.elapsedTime / 1000,
+    })
+    registerFormParser(app)
+    app.setErrorHandler((error: FastifyError, request, reply) => {
+      const oauth = toOAuthError(error)
+      if (!oauth) {
+        request.log.error({ err: error }, 'unexpected error')
+        return reply.code(500).header('cache-control', 'no-store').send({
+          error: 'server_error',
+          error_description: 'an unexpected error occurred',
+          request_id: request.id,
+        })
+      }
+      if (oauth.status >= 500) request.log.warn({ err: oauth.cause ?? oauth }, oauth.message)
+      else request.log.info({ error: oauth.error, reason: oauth.message }, 'request refused')
+      return reply
+        .code(oauth.status)
+        .headers({ 'cache-control': 'no-store', ...oauth.headers() })
+        .send({ error: oauth.error, error_description: oauth.error_description })
+    })
+    app.setNotFoundHandler((request, reply) =>
+      reply.code(404).send({
+        error: 'not_found',
+        error_description: `no route for ${request.method} ${request.url.split('?')[0]}`,
+      }),
     )
-  })
+    app.addHook('onResponse', async (request, reply) => {
+      ctx.metrics.requestDuration.observe(
+        {
+          method: request.method,
+          route: request.routeOptions.url ?? 'unmatched',
+          status: String(reply.statusCode),
+        },
+        reply.elapsedTime / 1000,
+      )
+    })
 
-  tokenEndpoint(app, ctx)
-  revokeEndpoint(app, ctx)
-  introspectEndpoint(app, ctx)
-  jwksEndpoint(app, ctx)
-  discoveryEndpoint(app, ctx)
-  accountEndpoints(app, ctx)
-  authorizeEndpoint(app, ctx)
-  accountPageEndpoints(app, ctx)
-  app.get('/assets/tessera.css', { schema: { hide: true } }, async (_request, reply) =>
-    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(STYLESHEET),
-  )
-  healthEndpoints(app, ctx, redis ? { redis: async () => void (await redis.ping()) } : {})
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+    tokenEndpoint(app, ctx)
+    revokeEndpoint(app, ctx)
+    introspectEndpoint(app, ctx)
+    jwksEndpoint(app, ctx)
+    discoveryEndpoint(app, ctx)
+    accountEndpoints(app, ctx)
+    authorizeEndpoint(app, ctx)
+    accountPageEndpoints(app, ctx)
+    app.get('/assets/tessera.css', { schema: { hide: true } }, async (_request, reply) =>
+      reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(STYLESHEET),
+    )
+    healthEndpoints(app, ctx, redis ? { redis: async () => void (await redis.ping()) } : {})
+    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
-  const keyPoll = setInterval(() => {
-    ctx.keys.reload().catch((error: unknown) => app.log.debug({ err: error }, 'key reload failed'))
-  }, options.keyPollInterval ?? 1000)
-  keyPoll.unref()
-  const purge = setInterval(() => {
-    store
-      .purgeExpired(ctx.now())
-      .catch((error: unknown) => app.log.warn({ err: error }, 'purge of expired rows failed'))
-  }, 3_600_000)
-  purge.unref()
-  app.addHook('onClose', async () => {
-    clearInterval(keyPoll)
-    clearInterval(purge)
-    await ctx.feed.close()
-    redis?.disconnect()
-    if (ownsStore) await store.close()
-  })
-  return app
+    const keyPoll = setInterval(() => {
+      ctx.keys.reload().catch((error: unknown) => app.log.debug({ err: error }, 'key reload failed'))
+    }, options.keyPollInterval ?? 1000)
+    keyPoll.unref()
+    const purge = setInterval(() => {
+      store
+        .purgeExpired(ctx.now())
+        .catch((error: unknown) => app.log.warn({ err: error }, 'purge of expired rows failed'))
+    }, 3_600_000)
+    purge.unref()
+    app.addHook('onClose', async () => {
+      clearInterval(keyPoll)
+      clearInterval(purge)
+      await ctx.feed.close()
+      redis?.disconnect()
+      if (ownsStore) await store.close()
+    })
+    return app
+  } catch (error) {
+    // A server that cannot start (a wrong secret key, a database refusing migrations) leaves nothing open.
+    await app.close().catch(() => {})
+    if (ownsStore) await store.close().catch(() => {})
+    throw error
+  }
 }

@@ -1,5 +1,13 @@
 export type { AdminContext } from './admin.js'
-export { createClient, createUser, disableUser, openAdmin, rotateSigningKey, setRoles } from './admin.js'
+export {
+  changePassword,
+  createClient,
+  createUser,
+  disableUser,
+  openAdmin,
+  rotateSigningKey,
+  setRoles,
+} from './admin.js'
 export { createApiKey, revokeApiKey } from './api-keys.js'
 export type { BuildOptions } from './app.js'
 export { buildApp } from './app.js'

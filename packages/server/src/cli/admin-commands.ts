@@ -1,6 +1,7 @@
 import { pino } from 'pino'
 import {
   AdminInputError,
+  changePassword,
   createClient,
   createUser,
   disableUser,
@@ -88,6 +89,26 @@ export async function usersCommand(config: Config, args: string[], io: Io): Prom
     )
     return
   }
+  if (action === 'password') {
+    const { values, positionals } = parse(
+      rest,
+      { password: { type: 'string' }, 'password-stdin': { type: 'boolean' }, ...json },
+      1,
+    )
+    const username = required(positionals[0], 'the username')
+    if ((values.password !== undefined) === Boolean(values['password-stdin'])) {
+      throw new UsageError('give exactly one of --password and --password-stdin')
+    }
+    const password = values.password ?? (await io.readStdin()).replace(/\r?\n$/, '')
+    const { user, revoked } = await withAdmin(config, (admin) => changePassword(admin, username, password))
+    print(
+      io,
+      values.json,
+      { id: user.id, username: user.username, sessions_revoked: revoked },
+      `changed the password of ${user.username}; revoked ${revoked} session(s)`,
+    )
+    return
+  }
   if (action === 'roles') {
     const { values, positionals } = parse(rest, { roles: { type: 'string' }, ...json }, 1)
     const username = required(positionals[0], 'the username')
@@ -102,7 +123,7 @@ export async function usersCommand(config: Config, args: string[], io: Io): Prom
     return
   }
   throw new UsageError(
-    `unknown command "users ${action ?? ''}": use "users create", "users disable" or "users roles"`,
+    `unknown command "users ${action ?? ''}": use users create, disable, password or roles`,
   )
 }
 

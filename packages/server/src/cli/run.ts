@@ -43,10 +43,11 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io): Pr
         await keysCommand(loadConfig(env), args, io)
         return 0
       case undefined:
+        throw new UsageError('a command is required; run "tessera help"')
       case '--help':
       case 'help':
         io.stdout(USAGE)
-        return command === undefined ? 2 : 0
+        return 0
       default:
         throw new UsageError(`unknown command "${command}"; run "tessera help"`)
     }

@@ -9,6 +9,7 @@ export const USAGE = `usage:
   tessera users create --username NAME (--password P | --password-stdin) [--roles r1,r2] [--json]
   tessera users disable NAME [--json]
   tessera users roles NAME --roles r1,r2 [--json]
+  tessera users password NAME (--password P | --password-stdin) [--json]   # revokes every session
   tessera clients create --id ID (--secret S | --public) --grant-types g1,g2 [--scopes "s1 s2"] [--redirect-uris u1,u2] [--json]
   tessera api-keys create --name N --scopes "s1 s2" [--expires-in SECONDS] [--json]
   tessera api-keys list [--json]

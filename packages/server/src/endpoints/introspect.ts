@@ -59,12 +59,6 @@ async function introspectApiKey(ctx: ServerContext, token: string): Promise<Intr
 async function introspectAccessToken(ctx: ServerContext, token: string): Promise<Introspection> {
   try {
     const claims = await ctx.accessTokenVerifier.verify(token)
-    // A token without a session (a client that may not refresh) outlives no session when its
-    // user is disabled; /me refuses it then, and introspection must agree.
-    if (claims.sid === undefined && claims.sub !== claims.client_id) {
-      const user = await ctx.store.findUserById(claims.sub)
-      if (!user || user.disabledAt !== null) return INACTIVE
-    }
     return { active: true, token_type: 'Bearer', ...claims }
   } catch (error) {
     if (error instanceof InvalidToken) return INACTIVE

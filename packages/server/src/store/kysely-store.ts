@@ -5,6 +5,7 @@ import { type DatabaseHandle, type OpenOptions, openDatabase } from './database.
 import { initial } from './migrations/0001-initial.js'
 import { authorizationCodes } from './migrations/0002-authorization-codes.js'
 import { keyActivation } from './migrations/0003-key-activation.js'
+import { userTokenCutoff } from './migrations/0004-user-token-cutoff.js'
 import { prepareQuery } from './prepared-query.js'
 import type {
   ApiKeysTable,
@@ -36,6 +37,7 @@ const MIGRATIONS = {
   '0001-initial': initial,
   '0002-authorization-codes': authorizationCodes,
   '0003-key-activation': keyActivation,
+  '0004-user-token-cutoff': userTokenCutoff,
 }
 
 const list = (text: string): string[] => (text === '' ? [] : text.split(' '))
@@ -48,6 +50,7 @@ const toUser = (r: Selectable<UsersTable>): User => ({
   disabledAt: r.disabled_at,
   createdAt: r.created_at,
   passwordChangedAt: r.password_changed_at,
+  tokensValidAfter: r.tokens_valid_after,
 })
 
 const toClient = (r: Selectable<ClientsTable>): Client => ({
@@ -189,6 +192,7 @@ export class KyselyStore implements Store {
           disabled_at: user.disabledAt,
           created_at: user.createdAt,
           password_changed_at: user.passwordChangedAt,
+          tokens_valid_after: user.tokensValidAfter,
         })
         .execute()
     })
@@ -356,7 +360,7 @@ export class KyselyStore implements Store {
   }
 
   revokeUserSessions(userId: string, reason: string, now: number): Promise<number> {
-    return this.#run(() => revokeSessionsOf(this.db, userId, reason, now))
+    return this.#run(() => this.db.transaction().execute((trx) => revokeSessionsOf(trx, userId, reason, now)))
   }
 
   listActiveSessions(userId: string, now: number): Promise<Session[]> {
@@ -656,7 +660,9 @@ async function rotate(
   return current ? { kind: 'stale', session: toSession(current) } : { kind: 'missing' }
 }
 
+// Ends every session of a user, and with them the user's session-less access tokens.
 async function revokeSessionsOf(db: Executor, userId: string, reason: string, now: number): Promise<number> {
+  await db.updateTable('users').set({ tokens_valid_after: now }).where('id', '=', userId).execute()
   const result = await db
     .updateTable('sessions')
     .set({ revoked_at: now, revoked_reason: reason })

@@ -18,6 +18,7 @@ export interface UsersTable {
   disabled_at: number | null
   created_at: number
   password_changed_at: number
+  tokens_valid_after: number | null
 }
 
 export interface ClientsTable {

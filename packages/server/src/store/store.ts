@@ -7,6 +7,8 @@ export interface User {
   disabledAt: number | null
   createdAt: number
   passwordChangedAt: number
+  /** Access tokens of this user issued before this moment and bound to no session are refused. */
+  tokensValidAfter: number | null
 }
 
 export interface Client {

@@ -69,6 +69,17 @@ export class AccessTokenVerifier {
     }
     if (await this.store.isAccessTokenRevoked(claims.jti, now))
       throw new InvalidToken('the access token has been revoked')
+    if (claims.sid === undefined && claims.sub !== claims.client_id) {
+      // No session to revoke (a client without the refresh grant): the user's own state decides.
+      const user = await this.store.findUserById(claims.sub)
+      if (
+        !user ||
+        user.disabledAt !== null ||
+        (user.tokensValidAfter !== null && claims.iat * 1000 < user.tokensValidAfter)
+      ) {
+        throw new InvalidToken('the access token has been revoked')
+      }
+    }
     if (claims.sid !== undefined) {
       const session = await this.store.findSession(claims.sid)
       if (!session || session.revokedAt !== null)
