@@ -270,6 +270,14 @@ if (wanted('fastify-baseline')) {
   await proc.stop()
 }
 
+if (wanted('fastify-sign-baseline')) {
+  const proc = await startProcess([join(here, 'servers/fastify-sign.mjs'), String(++port)], port)
+  scenarios['fastify-sign-baseline'] = await repeat(() =>
+    load(proc, '/oauth/token', { body: 'grant_type=refresh_token&client_id=web&refresh_token=tsr_x' }),
+  )
+  await proc.stop()
+}
+
 const tesseraScenarios = [
   'refresh',
   'client-credentials',
@@ -387,6 +395,8 @@ const ratio = (a?: { rps: number }, b?: { rps: number }) =>
 const base = scenarios['fastify-baseline']
 const ratios = {
   refreshVsFastify: ratio(scenarios.refresh, base),
+  refreshVsFastifySign: ratio(scenarios.refresh, scenarios['fastify-sign-baseline']),
+  clientCredentialsVsFastifySign: ratio(scenarios['client-credentials'], scenarios['fastify-sign-baseline']),
   refreshVsOidcProvider: ratio(scenarios.refresh, scenarios['oidc-provider-refresh']),
   clientCredentialsVsFastify: ratio(scenarios['client-credentials'], base),
   introspectionVsFastify: ratio(scenarios.introspection, base),
@@ -447,13 +457,15 @@ ${
         .join(' · ')}\n`
     : ''
 }${results.guard ? `\nGuard verification (\`npx tsx bench/guard-verify.ts\`, in-process): \`${JSON.stringify(results.guard)}\`\n` : ''}
-Scenarios: \`fastify-baseline\` is a bare Fastify form POST answering a fixed JSON body; \`refresh\` presents
+Scenarios: \`fastify-baseline\` is a bare Fastify form POST answering a fixed JSON body;
+\`fastify-sign-baseline\` is the same POST signing one ES256 access token per request with node:crypto — the
+ceiling for any endpoint that mints a JWT on this machine; \`refresh\` presents
 pre-minted refresh tokens, each once (rotation, durable commit, ES256 access token); \`client-credentials\` uses
 HTTP Basic; \`introspection\` introspects one access token; \`password\` is argon2id by design;
 \`refresh-during-login-storm\` is the refresh scenario while 20 more connections send password logins;
 \`refresh-postgres\` is the refresh scenario on PostgreSQL (one round trip per rotation; the database shares the machine's two cores);
-\`oidc-provider-refresh\` is node-oidc-provider's rotating refresh grant with its in-memory adapter and opaque
-access tokens (no database and no signature, both in its favour).
+\`oidc-provider-refresh\` is node-oidc-provider's rotating refresh grant issuing ES256 JWT access tokens, on an
+in-memory adapter (no database: in its favour).
 `
 writeFileSync(join(here, 'RESULTS.md'), md)
 console.log(md)

@@ -1,6 +1,9 @@
-// Peer: node-oidc-provider's refresh grant, rotating refresh tokens, an in-memory adapter (no
-// database at all) and opaque access tokens (no signature) — both in its favour against Tessera.
+// Peer: node-oidc-provider's refresh grant with rotating refresh tokens, issuing ES256-signed JWT
+// access tokens for a resource server (as Tessera does), on an in-memory adapter (no database at
+// all, in its favour against Tessera).
 // Usage: node oidc-provider.mjs PORT TOKENS_OUT COUNT
+
+import { generateKeyPairSync } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import Provider from 'oidc-provider'
 
@@ -34,6 +37,7 @@ class MapAdapter {
   }
 }
 
+const RESOURCE = 'https://api.bench.test'
 const [port, out, count] = [Number(process.argv[2]), process.argv[3], Number(process.argv[4] ?? 1000)]
 const issuer = `http://127.0.0.1:${port}`
 const provider = new Provider(issuer, {
@@ -42,12 +46,35 @@ const provider = new Provider(issuer, {
     {
       client_id: 'web',
       token_endpoint_auth_method: 'none',
+      id_token_signed_response_alg: 'ES256',
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       redirect_uris: ['http://127.0.0.1/callback'],
     },
   ],
   rotateRefreshToken: true,
+  jwks: {
+    keys: [
+      {
+        ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }),
+        kid: 'bench',
+        alg: 'ES256',
+        use: 'sig',
+      },
+    ],
+  },
+  features: {
+    resourceIndicators: {
+      enabled: true,
+      defaultResource: () => RESOURCE,
+      useGrantedResource: () => true,
+      getResourceServerInfo: () => ({
+        scope: 'read',
+        accessTokenFormat: 'jwt',
+        jwt: { sign: { alg: 'ES256' } },
+      }),
+    },
+  },
   findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
   ttl: { AccessToken: 900, RefreshToken: 86_400, Grant: 86_400, Session: 86_400 },
 })
@@ -57,6 +84,7 @@ const client = await provider.Client.find('web')
 const tokens = []
 const grant = new provider.Grant({ accountId: 'user-1', clientId: 'web' })
 grant.addOIDCScope('openid offline_access')
+grant.addResourceScope(RESOURCE, 'read')
 const grantId = await grant.save()
 for (let i = 0; i < count; i++) {
   const rt = new provider.RefreshToken({
@@ -64,7 +92,8 @@ for (let i = 0; i < count; i++) {
     client,
     grantId,
     gty: 'authorization_code',
-    scope: 'offline_access',
+    scope: 'offline_access read',
+    resource: RESOURCE,
     authTime: Math.floor(Date.now() / 1000),
     expiresWithSession: false,
   })
