@@ -122,7 +122,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     for (const warning of unsafeSettings(config)) app.log.warn(warning)
 
     if (options.migrate !== false) await store.migrate()
-    await store.startBackgroundWork()
     const metrics = new Metrics()
     // Redis support is loaded only when configured: a single instance never pays its memory.
     const scale = config.redisUrl ? await import('./scale/redis.js') : undefined

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import argon2 from 'argon2'
 import pLimit from 'p-limit'
 
@@ -5,12 +6,18 @@ import pLimit from 'p-limit'
 // instead of taking every thread of the pool that other requests need.
 const OPTIONS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const
 
+/**
+ * One core is always left to the event loop: argon2id runs on the thread pool, and every hash
+ * in flight takes a core from token refreshes for tens of milliseconds.
+ */
+const defaultConcurrency = () => Math.max(1, Math.min(4, availableParallelism() - 1))
+
 /** Hashes and checks passwords with argon2id, at most `concurrency` at a time. */
 export class PasswordHasher {
   readonly #limit: ReturnType<typeof pLimit>
   #dummy: Promise<string> | undefined
 
-  constructor(concurrency = 2) {
+  constructor(concurrency = defaultConcurrency()) {
     this.#limit = pLimit(concurrency)
   }
 

@@ -1,18 +1,14 @@
 import { mkdirSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { dirname } from 'node:path'
 import SqliteDatabase from 'better-sqlite3'
 import { Kysely, type SqliteDatabase as KyselySqliteDatabase, PostgresDialect, SqliteDialect } from 'kysely'
 import type pg from 'pg'
 import type { Database } from './schema.js'
-import { SqliteCheckpointer } from './sqlite-checkpointer.js'
 import type { StoreCapabilities } from './store.js'
 
 export interface DatabaseHandle {
   db: Kysely<Database>
   capabilities: StoreCapabilities
-  /** Starts work the serving process does in the background; resolves to its stop function. */
-  startBackgroundWork?: () => Promise<() => Promise<void>>
   /** True when the driver error means a key already exists (unique or primary key). */
   isUniqueViolation(error: unknown): boolean
 }
@@ -40,22 +36,6 @@ function openSqlite(path: string): DatabaseHandle {
   return {
     db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) }),
     capabilities: { dialect: 'sqlite', groupCommit: true },
-    ...(path === ':memory:'
-      ? {}
-      : {
-          startBackgroundWork: async () => {
-            const checkpointer = await SqliteCheckpointer.start(
-              path,
-              createRequire(import.meta.url).resolve('better-sqlite3'),
-            )
-            if (!checkpointer) return async () => {}
-            sqlite.pragma('wal_autocheckpoint = 0')
-            return async () => {
-              await checkpointer.stop()
-              if (sqlite.open) sqlite.pragma('wal_autocheckpoint = 1000')
-            }
-          },
-        }),
     isUniqueViolation: (error) =>
       typeof (error as { code?: unknown })?.code === 'string' &&
       /^SQLITE_CONSTRAINT_(UNIQUE|PRIMARYKEY)$/.test((error as { code: string }).code),

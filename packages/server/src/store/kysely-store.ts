@@ -167,16 +167,7 @@ export class KyselyStore implements Store {
     })
   }
 
-  #stopBackgroundWork: (() => Promise<void>) | undefined
-
-  async startBackgroundWork(): Promise<void> {
-    if (this.#stopBackgroundWork || !this.#handle.startBackgroundWork) return
-    this.#stopBackgroundWork = await this.#handle.startBackgroundWork()
-  }
-
   async close(): Promise<void> {
-    await this.#stopBackgroundWork?.()
-    this.#stopBackgroundWork = undefined
     await this.db.destroy()
   }
 

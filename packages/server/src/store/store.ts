@@ -138,8 +138,6 @@ export interface Store {
   readonly capabilities: StoreCapabilities
   migrate(): Promise<string[]>
   ping(): Promise<void>
-  /** Starts what a serving process does in the background (SQLite: WAL checkpoints); close() stops it. */
-  startBackgroundWork(): Promise<void>
   close(): Promise<void>
 
   createUser(user: User): Promise<void>
