@@ -467,5 +467,62 @@ HTTP Basic; \`introspection\` introspects one access token; \`password\` is argo
 \`oidc-provider-refresh\` is node-oidc-provider's rotating refresh grant issuing ES256 JWT access tokens, on an
 in-memory adapter (no database: in its favour).
 `
-writeFileSync(join(here, 'RESULTS.md'), md)
+const guard = results.guard as
+  | { guardVerifyUnique?: { ratioToBaseline: number }; guardVerifyRepeated?: { opsPerSec: number } }
+  | undefined
+const target = (name: string, value: number | null | undefined, goal: string, met: boolean | undefined) =>
+  `| ${name} | ${value ?? '—'} | ${goal} | ${value === null || value === undefined ? '—' : met ? 'met' : 'not met'} |`
+const targets = [
+  target(
+    'refresh ÷ Fastify baseline',
+    ratios.refreshVsFastify,
+    '≥ 0.25',
+    (ratios.refreshVsFastify ?? 0) >= 0.25,
+  ),
+  target('refresh ÷ Fastify + ES256 sign ceiling', ratios.refreshVsFastifySign, '(context)', true),
+  target(
+    'refresh ÷ node-oidc-provider',
+    ratios.refreshVsOidcProvider,
+    '≥ 4',
+    (ratios.refreshVsOidcProvider ?? 0) >= 4,
+  ),
+  target(
+    'refresh p99 (ms), 50 connections',
+    scenarios.refresh?.p99,
+    '< 10',
+    (scenarios.refresh?.p99 ?? 99) < 10,
+  ),
+  target(
+    'refresh on PostgreSQL (req/s)',
+    scenarios['refresh-postgres']?.rps,
+    '≥ 5000',
+    (scenarios['refresh-postgres']?.rps ?? 0) >= 5000,
+  ),
+  target(
+    'guard, unique tokens ÷ raw node:crypto verify',
+    guard?.guardVerifyUnique?.ratioToBaseline,
+    '≥ 0.9',
+    (guard?.guardVerifyUnique?.ratioToBaseline ?? 0) >= 0.9,
+  ),
+  target(
+    'guard, repeated tokens (verifications/s)',
+    guard?.guardVerifyRepeated?.opsPerSec,
+    '≥ 100000',
+    (guard?.guardVerifyRepeated?.opsPerSec ?? 0) >= 100_000,
+  ),
+  target(
+    'idle RSS (MB)',
+    results.idleRssMb as number | undefined,
+    '< 100',
+    ((results.idleRssMb as number | undefined) ?? 999) < 100,
+  ),
+]
+const targetsMd = `
+## Against the performance targets
+
+| figure | this run | target | |
+|---|---|---|---|
+${targets.join('\n')}
+`
+writeFileSync(join(here, 'RESULTS.md'), md + targetsMd)
 console.log(md)
