@@ -262,6 +262,39 @@ const results: Record<string, unknown> = {}
 const scenarios: Record<string, ReturnType<typeof summarize> & { loginRps?: number }> = {}
 let port = 18_400
 
+const SOAK = Number(option('soak') ?? 0)
+if (SOAK > 0) {
+  // Memory under sustained load: RSS sampled every 10 s while refreshes run for SOAK seconds.
+  // Written to SOAK.md and soak.json; RESULTS.md is left as it is.
+  const tessera = await startTessera(++port, SOAK * 14_000 + 1000)
+  let cursor = 0
+  const samples: number[] = [rssMb(tessera.proc.child.pid!)]
+  const sampler = setInterval(() => samples.push(rssMb(tessera.proc.child.pid!)), 10_000)
+  const soak = await load(tessera.proc, '/oauth/token', {
+    duration: SOAK,
+    next: () =>
+      `grant_type=refresh_token&client_id=web&refresh_token=${tessera.tokens[cursor++ % tessera.tokens.length]}`,
+  })
+  clearInterval(sampler)
+  samples.push(rssMb(tessera.proc.child.pid!))
+  await tessera.close()
+  const report = {
+    command: COMMAND,
+    date: new Date().toISOString(),
+    seconds: SOAK,
+    rps: soak.rps,
+    p99: soak.p99,
+    rssMbSamples: samples,
+  }
+  writeFileSync(join(here, 'soak.json'), `${JSON.stringify(report, null, 2)}\n`)
+  writeFileSync(
+    join(here, 'SOAK.md'),
+    `# Memory soak\n\nProduced by \`${COMMAND}\` on ${report.date.slice(0, 10)}: ${SOAK} s of refreshes at full load (50 connections,\n${soak.rps} req/s, p99 ${soak.p99} ms), the server's RSS sampled every 10 s:\n\n${samples.join(' · ')} MB\n\nFirst sample ${samples[0]} MB (idle), highest ${Math.max(...samples)} MB, last ${samples.at(-1)} MB.\n`,
+  )
+  console.log(readFileSync(join(here, 'SOAK.md'), 'utf8'))
+  process.exit(0)
+}
+
 if (wanted('fastify-baseline')) {
   const proc = await startProcess([join(here, 'servers/fastify-form.mjs'), String(++port)], port)
   scenarios['fastify-baseline'] = await repeat(() =>
