@@ -1,3 +1,4 @@
+import { appOrigins } from './browser/origins.js'
 import type { Client, Store } from './store/store.js'
 
 const TTL_MS = 30_000
@@ -24,15 +25,7 @@ export class ClientDirectory {
   browserOrigins(issuer: string): Promise<Set<string>> {
     const now = this.now()
     if (!this.#origins || this.#origins.until <= now) {
-      const set = this.store.listRedirectUris().then((uris) => {
-        const origins = new Set([new URL(issuer).origin])
-        for (const uri of uris) {
-          try {
-            origins.add(new URL(uri).origin)
-          } catch {}
-        }
-        return origins
-      })
+      const set = this.store.listRedirectUris().then((uris) => appOrigins(issuer, uris))
       set.catch(() => {
         this.#origins = undefined
       })

@@ -2,6 +2,8 @@ import type {} from '@fastify/cookie'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { ServerContext } from '../context.js'
 import { InvalidRequest } from '../errors.js'
+import type { Client } from '../store/store.js'
+import { appOrigins } from './origins.js'
 
 /** The header a cookie-mode client sends: a simple cross-site form or link cannot set it. */
 export const CSRF_HEADER = 'x-tessera-csrf'
@@ -42,25 +44,14 @@ export function clearRefreshCookie(ctx: ServerContext, reply: FastifyReply): voi
 export function refreshTokenFromCookie(
   ctx: ServerContext,
   request: FastifyRequest,
-  allowedOrigins: readonly string[],
+  client: Client,
 ): string | undefined {
   const { name } = refreshCookie(ctx)
   const token = request.cookies[name]
   if (token === undefined) return undefined
   if (!wantsCookieMode(request)) throw new InvalidRequest(`a cookie refresh needs the ${CSRF_HEADER} header`)
   const origin = request.headers.origin
-  if (!origin || !allowedOrigins.includes(origin))
+  if (!origin || !appOrigins(ctx.config.issuer, client.redirectUris).has(origin))
     throw new InvalidRequest('a cookie refresh must come from an allowed Origin')
   return token
-}
-
-/** Origins a browser app of this client may call from: the issuer's and its redirect URIs'. */
-export function clientOrigins(ctx: ServerContext, redirectUris: readonly string[]): string[] {
-  const origins = new Set([new URL(ctx.config.issuer).origin])
-  for (const uri of redirectUris) {
-    try {
-      origins.add(new URL(uri).origin)
-    } catch {}
-  }
-  return [...origins]
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { clearRefreshCookie, clientOrigins, refreshTokenFromCookie } from '../browser/refresh-cookie.js'
+import { clearRefreshCookie, refreshTokenFromCookie } from '../browser/refresh-cookie.js'
 import type { ServerContext } from '../context.js'
 import { InvalidRequest, InvalidToken } from '../errors.js'
 import { authenticateClient } from '../http/client-auth.js'
@@ -76,7 +76,7 @@ export function revokeEndpoint(app: FastifyInstance, ctx: ServerContext): void {
         params.token !== undefined
           ? requiredParam(params, 'token', 8192)
           : client.isPublic
-            ? refreshTokenFromCookie(ctx, request, clientOrigins(ctx, client.redirectUris))
+            ? refreshTokenFromCookie(ctx, request, client)
             : undefined
       if (token === undefined) throw new InvalidRequest('the parameter "token" is missing')
       await revokeToken(ctx, client, token, request.ip)

@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import {
-  clientOrigins,
   keepRefreshTokenInCookie,
   refreshTokenFromCookie,
   wantsCookieMode,
@@ -64,7 +63,7 @@ export function tokenEndpoint(app: FastifyInstance, ctx: ServerContext): void {
       checkGrantAllowed(grant, client.grantTypes)
       const cookieMode = client.isPublic && wantsCookieMode(request)
       if (cookieMode && grantType === 'refresh_token' && params.refresh_token === undefined) {
-        const fromCookie = refreshTokenFromCookie(ctx, request, clientOrigins(ctx, client.redirectUris))
+        const fromCookie = refreshTokenFromCookie(ctx, request, client)
         if (fromCookie !== undefined) params.refresh_token = fromCookie
       }
       const response = await grant.handler({
