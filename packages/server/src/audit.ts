@@ -12,7 +12,8 @@ export class Audit {
   ) {}
 
   async record(event: AuditEvent): Promise<void> {
-    this.log.info({ audit: event.type, ...event, type: undefined }, `audit: ${event.type}`)
+    const { type, ...fields } = event
+    this.log.info({ audit: type, ...fields }, `audit: ${type}`)
     await this.store.recordAudit(event)
   }
 }
