@@ -1,6 +1,6 @@
 /**
  * Tessera's load benchmarks: every scenario beside a baseline measured in the same run.
- * Usage: npm run bench [-- --quick] [--only refresh,fastify-baseline] [--runs N] [--duration S]
+ * Usage: npm run bench [-- --quick] [--only refresh,fastify-baseline] [--runs N] [--duration S] [--cpu-prof DIR]
  * Writes bench/results.json and bench/RESULTS.md.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
@@ -49,7 +49,12 @@ try {
   execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' })
   pinned = true
 } catch {}
-const serverPrefix = pinned ? ['taskset', '-c', '0', process.execPath] : [process.execPath]
+// `--cpu-prof DIR` writes a V8 CPU profile of every server process into DIR, for finding hot spots.
+const CPU_PROF = option('cpu-prof')
+const nodeArgs = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : []
+const serverPrefix = pinned
+  ? ['taskset', '-c', '0', process.execPath, ...nodeArgs]
+  : [process.execPath, ...nodeArgs]
 
 interface Proc {
   child: ChildProcess

@@ -33,9 +33,13 @@ function openSqlite(path: string): DatabaseHandle {
   // Durable commits: a rotation is on disk before its response is sent (group commit pays for it).
   sqlite.pragma('synchronous = FULL')
   sqlite.pragma('foreign_keys = ON')
+  // SQLite's default page cache is 2 MiB: past a few thousand sessions every rotation would read
+  // its index pages back from the file. 32 MiB holds the index of about a million sessions; the
+  // cache fills only as pages are touched, so an idle server does not pay for it.
+  sqlite.pragma('cache_size = -32768')
   return {
     db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) }),
-    capabilities: { dialect: 'sqlite', groupCommit: true },
+    capabilities: { dialect: 'sqlite', rotationBatch: 'transaction' },
     isUniqueViolation: (error) =>
       typeof (error as { code?: unknown })?.code === 'string' &&
       /^SQLITE_CONSTRAINT_(UNIQUE|PRIMARYKEY)$/.test((error as { code: string }).code),
@@ -65,6 +69,7 @@ function withStatementCache(sqlite: SqliteDatabase.Database): KyselySqliteDataba
 async function createPool(url: string, poolSize: number): Promise<pg.Pool> {
   const { default: pgModule } = await import('pg')
   const pool = new pgModule.Pool({
+    Client: preparingClient(pgModule),
     connectionString: url,
     max: poolSize,
     connectionTimeoutMillis: 3000,
@@ -85,10 +90,40 @@ async function createPool(url: string, poolSize: number): Promise<pg.Pool> {
   return pool
 }
 
+const DML = /^\s*(select|insert|update|delete|with)\b/i
+const MAX_PREPARED = 500
+
+/**
+ * A pg client that runs repeated data statements as named prepared statements, so PostgreSQL
+ * parses and plans each once per connection instead of on every call (the unnamed statement
+ * Kysely's driver sends is planned every time). Names are shared by SQL text across connections
+ * and capped, so queries whose text varies (IN lists) cannot grow the set without bound; schema
+ * statements are never prepared, since a migration may change what they return.
+ */
+function preparingClient(pgModule: typeof pg): typeof pg.Client {
+  const names = new Map<string, string>()
+  const nameOf = (text: string): string | undefined => {
+    let name = names.get(text)
+    if (name === undefined && names.size < MAX_PREPARED && DML.test(text)) {
+      name = `tessera_${names.size}`
+      names.set(text, name)
+    }
+    return name
+  }
+  return class PreparingClient extends pgModule.Client {
+    // biome-ignore lint/suspicious/noExplicitAny: pg's query() has a dozen overloads; this forwards them all.
+    override query(config: any, values?: any, callback?: any): any {
+      const name = typeof config === 'string' ? nameOf(config) : undefined
+      if (name === undefined) return super.query(config, values, callback)
+      return super.query({ name, text: config, values }, callback)
+    }
+  }
+}
+
 function openPostgres(url: string, poolSize: number): DatabaseHandle {
   return {
     db: new Kysely<Database>({ dialect: new PostgresDialect({ pool: () => createPool(url, poolSize) }) }),
-    capabilities: { dialect: 'postgres', groupCommit: false },
+    capabilities: { dialect: 'postgres', rotationBatch: 'statement' },
     isUniqueViolation: (error) => (error as { code?: unknown })?.code === '23505',
   }
 }

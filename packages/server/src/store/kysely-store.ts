@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { type CompiledQuery, type Kysely, Migrator, type Selectable, type Transaction } from 'kysely'
+import { type CompiledQuery, type Kysely, Migrator, type Selectable, sql, type Transaction } from 'kysely'
 import { OAuthError, StoreUnavailable } from '../errors.js'
 import { type DatabaseHandle, type OpenOptions, openDatabase } from './database.js'
 import { initial } from './migrations/0001-initial.js'
@@ -130,6 +130,7 @@ export class KyselyStore implements Store {
   readonly #handle: DatabaseHandle
   #pending: PendingRotation[] = []
   readonly #rotation: (p: RotationParams) => CompiledQuery<RotationRow>
+  readonly #batchRotation: (p: BatchRotationParams) => CompiledQuery<RotationRow>
 
   constructor(handle: DatabaseHandle) {
     this.#handle = handle
@@ -141,6 +142,13 @@ export class KyselyStore implements Store {
       clientId: 'sentinel:client-id',
       now: -1_000_002,
       idleUntil: -1_000_003,
+    })
+    this.#batchRotation = prepareQuery((p: BatchRotationParams) => batchRotationQuery(this.db, p), {
+      sessionIds: ['sentinel:session-ids'],
+      generations: [-1_000_004],
+      clientIds: ['sentinel:client-ids'],
+      nows: [-1_000_005],
+      idleUntils: [-1_000_006],
     })
   }
 
@@ -311,26 +319,39 @@ export class KyselyStore implements Store {
   }
 
   rotateRefreshToken(input: RotateInput): Promise<RotateResult> {
-    if (!this.capabilities.groupCommit) return this.#run(() => rotate(this.db, this.#rotation, input))
     return new Promise((resolve, reject) => {
       this.#pending.push({ input, resolve, reject })
       if (this.#pending.length === 1) setImmediate(() => this.#flushRotations())
     })
   }
 
-  // Group commit: every rotation that arrived during one turn of the event loop shares a
-  // transaction, so a burst pays for one durable commit instead of one each. Results are
-  // released only after the commit, so no response can announce a rotation that is not on disk.
+  // Group commit: every rotation that arrived during one turn of the event loop is committed
+  // together, so a burst pays for one durable commit (and on PostgreSQL one round trip) instead
+  // of one each. Results are released only after the commit, so no response can announce a
+  // rotation that is not on disk. A second presentation of a session already in the batch waits
+  // for the next one, so it sees the first one's outcome exactly as if they had run in turn.
   async #flushRotations(): Promise<void> {
-    const batch = this.#pending
-    this.#pending = []
+    const batch: PendingRotation[] = []
+    const later: PendingRotation[] = []
+    const seen = new Set<string>()
+    for (const item of this.#pending) {
+      if (seen.has(item.input.sessionId) || batch.length === MAX_BATCH) later.push(item)
+      else {
+        seen.add(item.input.sessionId)
+        batch.push(item)
+      }
+    }
+    this.#pending = later
+    if (later.length > 0) setImmediate(() => this.#flushRotations())
     try {
       const results = await this.#run(() =>
-        this.db.transaction().execute(async (trx) => {
-          const out: RotateResult[] = []
-          for (const item of batch) out.push(await rotate(trx, this.#rotation, item.input))
-          return out
-        }),
+        this.capabilities.rotationBatch === 'statement'
+          ? rotateInOneStatement(this.db, this.#batchRotation, batch)
+          : this.db.transaction().execute(async (trx) => {
+              const out: RotateResult[] = []
+              for (const item of batch) out.push(await rotate(trx, this.#rotation, item.input))
+              return out
+            }),
       )
       for (const [i, item] of batch.entries()) item.resolve(results[i]!)
     } catch (error) {
@@ -636,6 +657,62 @@ function rotationQuery(db: Executor, p: RotationParams) {
 
 type RotationRow = Selectable<SessionsTable> & { user_roles: string | null }
 
+type BatchRotationParams = {
+  sessionIds: string[]
+  generations: number[]
+  clientIds: string[]
+  nows: number[]
+  idleUntils: number[]
+}
+
+/** The most rotations one statement carries; more wait for the next turn. */
+const MAX_BATCH = 256
+
+// The batch form of the rotation statement, for PostgreSQL: the presented (session, generation,
+// client) triples arrive as three arrays, so its text — and its prepared plan — is the same for
+// any batch size. Each session appears at most once (the caller defers duplicates), and they are
+// sorted by id, so two batches in flight lock shared rows in the same order and cannot deadlock.
+function batchRotationQuery(db: Executor, p: BatchRotationParams) {
+  const presented = db
+    .selectNoFrom([
+      sql<string>`unnest(${p.sessionIds}::text[])`.as('id'),
+      sql<number>`unnest(${p.generations}::integer[])`.as('generation'),
+      sql<string>`unnest(${p.clientIds}::text[])`.as('client_id'),
+      sql<number>`unnest(${p.nows}::bigint[])`.as('now'),
+      sql<number>`unnest(${p.idleUntils}::bigint[])`.as('idle_until'),
+    ])
+    .as('presented')
+  return db
+    .updateTable('sessions')
+    .from(presented)
+    .set((eb) => ({
+      generation: eb('sessions.generation', '+', 1),
+      prev_rotated_at: eb.ref('sessions.rotated_at'),
+      rotated_at: eb.ref('presented.now'),
+      last_used_at: eb.ref('presented.now'),
+      idle_expires_at: eb
+        .case()
+        .when('sessions.absolute_expires_at', '<', eb.ref('presented.idle_until'))
+        .then(eb.ref('sessions.absolute_expires_at'))
+        .else(eb.ref('presented.idle_until'))
+        .end(),
+    }))
+    .whereRef('sessions.id', '=', 'presented.id')
+    .whereRef('sessions.generation', '=', 'presented.generation')
+    .whereRef('sessions.client_id', '=', 'presented.client_id')
+    .where('sessions.revoked_at', 'is', null)
+    .whereRef('sessions.idle_expires_at', '>', 'presented.now')
+    .whereRef('sessions.absolute_expires_at', '>', 'presented.now')
+    .returningAll('sessions')
+    .returning((eb) =>
+      eb
+        .selectFrom('users')
+        .select('users.roles')
+        .whereRef('users.id', '=', 'sessions.user_id')
+        .as('user_roles'),
+    )
+}
+
 async function rotate(
   db: Executor,
   compiled: (p: RotationParams) => CompiledQuery<RotationRow>,
@@ -649,6 +726,53 @@ async function rotate(
   if (row) return { kind: 'rotated', session: toSession(row), userRoles: list(row.user_roles ?? '') }
   const current = await db.selectFrom('sessions').selectAll().where('id', '=', sessionId).executeTakeFirst()
   return current ? { kind: 'stale', session: toSession(current) } : { kind: 'missing' }
+}
+
+async function rotateInOneStatement(
+  db: Executor,
+  compiled: (p: BatchRotationParams) => CompiledQuery<RotationRow>,
+  batch: PendingRotation[],
+): Promise<RotateResult[]> {
+  const inputs = batch.map((item) => item.input).sort((a, b) => (a.sessionId < b.sessionId ? -1 : 1))
+  const { rows } = await retryOnDeadlock(() =>
+    db.executeQuery(
+      compiled({
+        sessionIds: inputs.map((input) => input.sessionId),
+        generations: inputs.map((input) => input.generation),
+        clientIds: inputs.map((input) => input.clientId),
+        nows: inputs.map((input) => input.now),
+        idleUntils: inputs.map((input) => input.now + input.idleTtlMs),
+      }),
+    ),
+  )
+  const rotated = new Map(rows.map((row) => [row.id, row]))
+  const unmatched = batch
+    .filter((item) => !rotated.has(item.input.sessionId))
+    .map((item) => item.input.sessionId)
+  const current = new Map<string, Selectable<SessionsTable>>()
+  if (unmatched.length > 0) {
+    const found = await db.selectFrom('sessions').selectAll().where('id', 'in', unmatched).execute()
+    for (const row of found) current.set(row.id, row)
+  }
+  return batch.map(({ input }): RotateResult => {
+    const row = rotated.get(input.sessionId)
+    if (row) return { kind: 'rotated', session: toSession(row), userRoles: list(row.user_roles ?? '') }
+    const stale = current.get(input.sessionId)
+    return stale ? { kind: 'stale', session: toSession(stale) } : { kind: 'missing' }
+  })
+}
+
+// Sorted batches cannot deadlock each other, but a batch can meet another writer (a revocation
+// of many sessions, say) that locks rows in another order; PostgreSQL then aborts one of them,
+// and the aborted statement changed nothing, so running it again is safe.
+async function retryOnDeadlock<T>(run: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run()
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== '40P01' || attempt >= attempts) throw error
+    }
+  }
 }
 
 // Ends every session of a user, and with them the user's session-less access tokens.

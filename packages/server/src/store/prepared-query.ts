@@ -4,9 +4,10 @@ import type { Compilable, CompiledQuery } from 'kysely'
  * Builds and compiles a Kysely query once, then reuses its SQL with new parameters. Building a
  * query tree and compiling it costs more than SQLite takes to run a keyed update, so on the
  * rotation hot path it is done at start-up. The query is built with a unique sentinel for each
- * input; bound parameters that are not sentinels are constants of the query and stay as they are.
+ * input (an array input is recognised by identity); bound parameters that are not sentinels are
+ * constants of the query and stay as they are.
  */
-export function prepareQuery<I extends Record<string, string | number>, R>(
+export function prepareQuery<I extends Record<string, string | number | readonly unknown[]>, R>(
   build: (input: I) => Compilable<R>,
   sentinels: I,
 ): (input: I) => CompiledQuery<R> {
