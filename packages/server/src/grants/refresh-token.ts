@@ -89,7 +89,7 @@ function respond(
   session: Session,
   scope: string,
   roles: string[],
-): TokenResponse {
+): Promise<TokenResponse> {
   const user = session.userId === null ? undefined : { id: session.userId, roles }
   return tokenResponse(ctx, 'refresh_token', { client, scope, session, ...(user ? { user } : {}) })
 }

@@ -4,13 +4,13 @@ import { RefreshTokenCodec } from '../tokens/refresh-token.js'
 import type { TokenResponse } from './grant.js'
 
 /** The access token (and, for a session, the refresh token) of one response. */
-export function tokenResponse(
+export async function tokenResponse(
   ctx: ServerContext,
   grantType: string,
   input: { client: Client; scope: string; user?: Pick<User, 'id' | 'roles'>; session?: Session },
-): TokenResponse {
+): Promise<TokenResponse> {
   const { client, scope, user, session } = input
-  const access = ctx.accessTokens.issue({
+  const access = await ctx.accessTokens.issueInBatch({
     subject: user?.id ?? client.id,
     clientId: client.id,
     scope,

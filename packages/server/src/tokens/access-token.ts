@@ -35,6 +35,12 @@ export interface AccessTokenClaims {
  * halves the cost of the hot path; verification everywhere still goes through jose or the guard.
  */
 export class AccessTokenIssuer {
+  #queue: {
+    input: AccessTokenInput
+    resolve(token: IssuedAccessToken): void
+    reject(error: unknown): void
+  }[] = []
+
   constructor(
     private readonly keys: Keystore,
     private readonly issuer: string,
@@ -62,5 +68,31 @@ export class AccessTokenIssuer {
     const signingInput = `${signer.encodedHeader}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`
     const token = `${signingInput}.${signer.sign(signingInput).toString('base64url')}`
     return { token, jti, expiresIn: this.ttl, expiresAt: claims.exp * 1000 }
+  }
+
+  /**
+   * Issues on the next microtask, together with every other token asked for in the same turn.
+   * ECDSA signing works through large precomputed tables. Signed one at a time between socket
+   * writes, each signature finds them evicted from the CPU cache; the responses of one group
+   * commit signed back to back find them warm (bench/: about 36 µs a signature interleaved,
+   * 26 µs in a burst). A lone request waits for nothing: its batch is itself.
+   */
+  issueInBatch(input: AccessTokenInput): Promise<IssuedAccessToken> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ input, resolve, reject })
+      if (this.#queue.length === 1) queueMicrotask(() => this.#flush())
+    })
+  }
+
+  #flush(): void {
+    const queue = this.#queue
+    this.#queue = []
+    for (const item of queue) {
+      try {
+        item.resolve(this.issue(item.input))
+      } catch (error) {
+        item.reject(error)
+      }
+    }
   }
 }
