@@ -3,14 +3,14 @@ import { InvalidGrant, InvalidScope } from '../errors.js'
 import { param, requiredParam } from '../http/form-body.js'
 import { endSession } from '../revocation.js'
 import { parseScope } from '../scope.js'
-import type { Client, Session } from '../store/store.js'
+import type { Client, RotatedSession, Session } from '../store/store.js'
 import type { Grant, TokenResponse } from './grant.js'
 import { tokenResponse } from './session-tokens.js'
 
 const INVALID = 'the refresh token is invalid, expired or revoked'
 
 /** RFC 6749 §6: a narrower scope may be asked for; the session keeps its original scope. */
-function narrowScope(requested: string | undefined, session: Session): string {
+function narrowScope(requested: string | undefined, session: Pick<Session, 'scope'>): string {
   const asked = parseScope(requested)
   if (asked.length === 0) return session.scope
   const granted = session.scope === '' ? [] : session.scope.split(' ')
@@ -62,12 +62,12 @@ export const refreshTokenGrant: Grant = {
       idleTtlMs: ctx.config.refreshIdleTtl * 1000,
     })
     if (result.kind === 'missing') return invalid(ctx)
-    const { session } = result
     if (result.kind === 'rotated') {
-      const scope = narrowScope(requestedScope, session)
+      const scope = narrowScope(requestedScope, result.session)
       ctx.metrics.refreshes.inc({ outcome: 'rotated' })
-      return respond(ctx, client, session, scope, result.userRoles)
+      return respond(ctx, client, result.session, scope, result.userRoles)
     }
+    const { session } = result
     if (session.clientId !== client.id || !isLive(session, now) || claims.generation >= session.generation) {
       return invalid(ctx)
     }
@@ -86,7 +86,7 @@ export const refreshTokenGrant: Grant = {
 function respond(
   ctx: ServerContext,
   client: Client,
-  session: Session,
+  session: RotatedSession,
   scope: string,
   roles: string[],
 ): Promise<TokenResponse> {

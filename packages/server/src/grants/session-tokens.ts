@@ -7,7 +7,12 @@ import type { TokenResponse } from './grant.js'
 export async function tokenResponse(
   ctx: ServerContext,
   grantType: string,
-  input: { client: Client; scope: string; user?: Pick<User, 'id' | 'roles'>; session?: Session },
+  input: {
+    client: Client
+    scope: string
+    user?: Pick<User, 'id' | 'roles'>
+    session?: Pick<Session, 'id' | 'generation'>
+  },
 ): Promise<TokenResponse> {
   const { client, scope, user, session } = input
   const access = await ctx.accessTokens.issueInBatch({

@@ -643,7 +643,7 @@ function rotationQuery(db: Executor, p: RotationParams) {
       .where('revoked_at', 'is', null)
       .where('idle_expires_at', '>', p.now)
       .where('absolute_expires_at', '>', p.now)
-      .returningAll()
+      .returning(['id', 'user_id', 'client_id', 'scope', 'generation'])
       // The user's current roles ride along in the same statement: one round trip per rotation.
       .returning((eb) =>
         eb
@@ -655,7 +655,22 @@ function rotationQuery(db: Executor, p: RotationParams) {
   )
 }
 
-type RotationRow = Selectable<SessionsTable> & { user_roles: string | null }
+type RotationRow = Pick<
+  Selectable<SessionsTable>,
+  'id' | 'user_id' | 'client_id' | 'scope' | 'generation'
+> & { user_roles: string | null }
+
+const toRotated = (row: RotationRow): RotateResult => ({
+  kind: 'rotated',
+  session: {
+    id: row.id,
+    userId: row.user_id,
+    clientId: row.client_id,
+    scope: row.scope,
+    generation: row.generation,
+  },
+  userRoles: list(row.user_roles ?? ''),
+})
 
 type BatchRotationParams = {
   sessionIds: string[]
@@ -703,7 +718,13 @@ function batchRotationQuery(db: Executor, p: BatchRotationParams) {
     .where('sessions.revoked_at', 'is', null)
     .whereRef('sessions.idle_expires_at', '>', 'presented.now')
     .whereRef('sessions.absolute_expires_at', '>', 'presented.now')
-    .returningAll('sessions')
+    .returning([
+      'sessions.id',
+      'sessions.user_id',
+      'sessions.client_id',
+      'sessions.scope',
+      'sessions.generation',
+    ])
     .returning((eb) =>
       eb
         .selectFrom('users')
@@ -723,7 +744,7 @@ async function rotate(
     compiled({ sessionId, generation, clientId, now, idleUntil: now + idleTtlMs }),
   )
   const row = rows[0]
-  if (row) return { kind: 'rotated', session: toSession(row), userRoles: list(row.user_roles ?? '') }
+  if (row) return toRotated(row)
   const current = await db.selectFrom('sessions').selectAll().where('id', '=', sessionId).executeTakeFirst()
   return current ? { kind: 'stale', session: toSession(current) } : { kind: 'missing' }
 }
@@ -756,7 +777,7 @@ async function rotateInOneStatement(
   }
   return batch.map(({ input }): RotateResult => {
     const row = rotated.get(input.sessionId)
-    if (row) return { kind: 'rotated', session: toSession(row), userRoles: list(row.user_roles ?? '') }
+    if (row) return toRotated(row)
     const stale = current.get(input.sessionId)
     return stale ? { kind: 'stale', session: toSession(stale) } : { kind: 'missing' }
   })

@@ -117,13 +117,16 @@ export interface RotateInput {
   idleTtlMs: number
 }
 
+/** What a rotation reads back: all a token response needs, and no more to convert per request. */
+export type RotatedSession = Pick<Session, 'id' | 'userId' | 'clientId' | 'scope' | 'generation'>
+
 /**
  * The outcome of one conditional rotation. `rotated` carries the session after the update;
  * `stale` carries the session as it stood when the update matched nothing (rotated already,
  * revoked, expired, or another client's), for the caller to judge grace or reuse.
  */
 export type RotateResult =
-  | { kind: 'rotated'; session: Session; userRoles: string[] }
+  | { kind: 'rotated'; session: RotatedSession; userRoles: string[] }
   | { kind: 'stale'; session: Session }
   | { kind: 'missing' }
 

@@ -107,13 +107,17 @@ for (const dialect of DIALECTS) {
         'stale@0',
         'missing',
       ])
-      const [first] = results
-      expect(first).toMatchObject({
+      expect(results[0]).toMatchObject({
         kind: 'rotated',
         userRoles: ['admin', 'user'],
-        session: { rotatedAt: NOW + 1000, lastUsedAt: NOW + 1000, idleExpiresAt: NOW + 1000 + DAY },
+        session: { id: 'fresh', userId: 'u1', clientId: 'web', scope: 'read', generation: 1 },
       })
-      expect((await store.findSession('fresh'))?.generation).toBe(1)
+      expect(await store.findSession('fresh')).toMatchObject({
+        generation: 1,
+        rotatedAt: NOW + 1000,
+        lastUsedAt: NOW + 1000,
+        idleExpiresAt: NOW + 1000 + DAY,
+      })
     })
 
     it('rotates every session of a burst larger than one batch, each exactly once', async () => {
