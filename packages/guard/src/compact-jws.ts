@@ -1,7 +1,7 @@
 import { InvalidTokenError } from './errors.js'
 
 export interface CompactJws {
-  readonly header: Record<string, unknown>
+  readonly header: Readonly<Record<string, unknown>>
   readonly payloadSegment: string
   readonly signingInput: Buffer
   readonly signature: Buffer
@@ -27,6 +27,21 @@ export function decodeJsonSegment(segment: string): Record<string, unknown> {
   return value as Record<string, unknown>
 }
 
+// One issuer signs with one or two keys, so nearly every token carries one of a handful of
+// header segments; their decoded form is kept (frozen, bounded) instead of decoded per token.
+const HEADER_CACHE_SIZE = 32
+const headers = new Map<string, Readonly<Record<string, unknown>>>()
+
+function decodeHeader(segment: string): Readonly<Record<string, unknown>> {
+  let header = headers.get(segment)
+  if (header === undefined) {
+    header = Object.freeze(decodeJsonSegment(segment))
+    if (headers.size >= HEADER_CACHE_SIZE) headers.delete(headers.keys().next().value as string)
+    headers.set(segment, header)
+  }
+  return header
+}
+
 /** Splits a compact JWS (RFC 7515 §7.1); the caller has already bounded its length. */
 export function parseCompactJws(token: string): CompactJws {
   const first = token.indexOf('.')
@@ -41,7 +56,7 @@ export function parseCompactJws(token: string): CompactJws {
     throw new InvalidTokenError('malformed')
   }
   return {
-    header: decodeJsonSegment(headerSegment),
+    header: decodeHeader(headerSegment),
     payloadSegment,
     signingInput: Buffer.from(token.slice(0, last), 'latin1'),
     signature: Buffer.from(signatureSegment, 'base64url'),

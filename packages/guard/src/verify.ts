@@ -1,10 +1,17 @@
 import { type Algorithm, DEFAULT_ALGORITHMS, isAlgorithm, verifySignature } from './algorithms.js'
 import { type AccessTokenClaims, validateClaims } from './claims.js'
-import { decodeJsonSegment, parseCompactJws } from './compact-jws.js'
+import { type CompactJws, decodeJsonSegment, parseCompactJws } from './compact-jws.js'
 import { InvalidTokenError } from './errors.js'
 import type { FetchLike } from './fetch-json.js'
 import { type IntrospectionOptions, type IntrospectionResponse, Introspector } from './introspection.js'
-import { importStaticKeys, type KeySource, KeyStore, RemoteKeySet, type StaticKey } from './jwks.js'
+import {
+  importStaticKeys,
+  type KeySource,
+  KeyStore,
+  RemoteKeySet,
+  type StaticKey,
+  type VerificationKey,
+} from './jwks.js'
 import { createMetadataSource } from './metadata.js'
 import type { RevocationTarget } from './revocation-list.js'
 import { RevocationList } from './revocation-list.js'
@@ -241,7 +248,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
   // The hot path is hand-written on node:crypto rather than jose's jwtVerify: with cached
   // KeyObjects it does no per-token key import, no async crypto hop and no generic JOSE
   // processing, which measurably costs per token at tens of thousands of tokens a second.
-  async function verifyJws(token: string, at: number): Promise<AccessTokenClaims> {
+  // Synchronous unless the key must be fetched: an await per token costs a microtask apiece.
+  function verifyJws(token: string, at: number): AccessTokenClaims | Promise<AccessTokenClaims> {
     const jws = parseCompactJws(token)
     const { header } = jws
     for (const name of FORBIDDEN_HEADERS) {
@@ -258,7 +266,17 @@ export function createVerifier(options: VerifierOptions): Verifier {
       throw new InvalidTokenError('malformed')
     }
     const found = keySource.lookup(kid, alg)
-    const key = found instanceof Promise ? await found : found
+    return found instanceof Promise
+      ? found.then((key) => checkSignedToken(jws, alg, key, at))
+      : checkSignedToken(jws, alg, found, at)
+  }
+
+  function checkSignedToken(
+    jws: CompactJws,
+    alg: Algorithm,
+    key: VerificationKey | undefined,
+    at: number,
+  ): AccessTokenClaims {
     if (!key) throw new InvalidTokenError('unknown_kid')
     if (!verifySignature(alg, key.key, jws.signingInput, jws.signature))
       throw new InvalidTokenError('bad_signature')
@@ -289,7 +307,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const at = now()
       let claims = cache.get(token, at)
       if (!claims) {
-        claims = await verifyJws(token, at)
+        const verified = verifyJws(token, at)
+        claims = verified instanceof Promise ? await verified : verified
         cache.set(token, claims, claims.exp * 1000)
       }
       if (revocations.size > 0 && revocations.has(claims.jti, claims.sid, at))
