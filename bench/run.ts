@@ -1,6 +1,6 @@
 /**
  * Tessera's load benchmarks: every scenario beside a baseline measured in the same run.
- * Usage: npm run bench [-- --quick] [--only refresh,fastify-baseline] [--runs N] [--duration S] [--cpu-prof DIR]
+ * Usage: npm run bench [-- --quick] [--only refresh,fastify-baseline] [--runs N] [--duration S] [--cpu-prof DIR] [--perf-map]
  * Writes bench/results.json and bench/RESULTS.md.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
@@ -52,6 +52,8 @@ try {
 // `--cpu-prof DIR` writes a V8 CPU profile of every server process into DIR, for finding hot spots.
 const CPU_PROF = option('cpu-prof')
 const nodeArgs = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : []
+// `--perf-map` lets `perf record` name JIT-compiled JavaScript frames of the server processes.
+if (flag('perf-map')) nodeArgs.push('--perf-basic-prof-only-functions')
 const serverPrefix = pinned
   ? ['taskset', '-c', '0', process.execPath, ...nodeArgs]
   : [process.execPath, ...nodeArgs]
