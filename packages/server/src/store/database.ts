@@ -1,7 +1,13 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import SqliteDatabase from 'better-sqlite3'
-import { Kysely, type SqliteDatabase as KyselySqliteDatabase, PostgresDialect, SqliteDialect } from 'kysely'
+import {
+  type CompiledQuery,
+  Kysely,
+  type SqliteDatabase as KyselySqliteDatabase,
+  PostgresDialect,
+  SqliteDialect,
+} from 'kysely'
 import type pg from 'pg'
 import type { Database } from './schema.js'
 import type { StoreCapabilities } from './store.js'
@@ -11,6 +17,16 @@ export interface DatabaseHandle {
   capabilities: StoreCapabilities
   /** True when the driver error means a key already exists (unique or primary key). */
   isUniqueViolation(error: unknown): boolean
+  /** SQLite only: the connection itself, for work that must not wait on a promise per statement. */
+  sync?: SyncConnection
+}
+
+/** Runs compiled queries synchronously on an in-process database. */
+export interface SyncConnection {
+  /** True while a transaction (begun through Kysely, say) is open on the connection. */
+  inTransaction(): boolean
+  /** Runs `work` in one transaction, committed (durably) before it returns; rolled back if it throws. */
+  transaction<T>(work: (all: <R>(query: CompiledQuery<R>) => R[]) => T): T
 }
 
 export interface OpenOptions {
@@ -37,8 +53,16 @@ function openSqlite(path: string): DatabaseHandle {
   // its index pages back from the file. 32 MiB holds the index of about a million sessions; the
   // cache fills only as pages are touched, so an idle server does not pay for it.
   sqlite.pragma('cache_size = -32768')
+  const prepare = statementCache(sqlite)
+  const all = <R>(query: CompiledQuery<R>) => prepare(query.sql).all(query.parameters as unknown[]) as R[]
   return {
-    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) }),
+    db: new Kysely<Database>({
+      dialect: new SqliteDialect({ database: { close: () => sqlite.close(), prepare } }),
+    }),
+    sync: {
+      inTransaction: () => sqlite.inTransaction,
+      transaction: (work) => sqlite.transaction(() => work(all))(),
+    },
     capabilities: { dialect: 'sqlite', rotationBatch: 'transaction' },
     isUniqueViolation: (error) =>
       typeof (error as { code?: unknown })?.code === 'string' &&
@@ -48,20 +72,17 @@ function openSqlite(path: string): DatabaseHandle {
 
 // Kysely prepares every query anew; better-sqlite3 statements are reusable and the driver runs
 // them synchronously, so caching them by SQL text removes a prepare from every hot-path query.
-function withStatementCache(sqlite: SqliteDatabase.Database): KyselySqliteDatabase {
+function statementCache(
+  sqlite: SqliteDatabase.Database,
+): KyselySqliteDatabase['prepare'] & ((sql: string) => SqliteDatabase.Statement) {
   const cache = new Map<string, SqliteDatabase.Statement>()
-  return {
-    close: () => {
-      sqlite.close()
-    },
-    prepare(sql: string) {
-      let statement = cache.get(sql)
-      if (statement === undefined) {
-        statement = sqlite.prepare(sql)
-        if (cache.size < 1000) cache.set(sql, statement)
-      }
-      return statement
-    },
+  return (sql: string) => {
+    let statement = cache.get(sql)
+    if (statement === undefined) {
+      statement = sqlite.prepare(sql)
+      if (cache.size < 1000) cache.set(sql, statement)
+    }
+    return statement
   }
 }
 

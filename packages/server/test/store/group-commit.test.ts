@@ -120,6 +120,22 @@ for (const dialect of DIALECTS) {
       })
     })
 
+    it('keeps a burst out of a transaction left open across an await, which then rolls back', async () => {
+      await store.createSession(session('fresh'))
+      await store.createSession(session('other'))
+      const rolledBack = store.db.transaction().execute(async (trx) => {
+        await trx.updateTable('sessions').set({ scope: 'changed' }).where('id', '=', 'other').execute()
+        await new Promise((resolve) => setTimeout(resolve, 50))
+        throw new Error('rolled back on purpose')
+      })
+      const rotated = store.rotateRefreshToken(presented('fresh', 0))
+
+      await expect(rolledBack).rejects.toThrow('rolled back on purpose')
+      expect(summary(await rotated)).toBe('rotated@1')
+      expect((await store.findSession('fresh'))?.generation).toBe(1)
+      expect((await store.findSession('other'))?.scope).toBe('read')
+    })
+
     it('rotates every session of a burst larger than one batch, each exactly once', async () => {
       const ids = Array.from({ length: 600 }, (_, i) => `s${String(i).padStart(4, '0')}`)
       for (const id of ids) await store.createSession(session(id))
