@@ -113,20 +113,28 @@ async function createPool(url: string, poolSize: number): Promise<pg.Pool> {
 
 const DML = /^\s*(select|insert|update|delete|with)\b/i
 const MAX_PREPARED = 500
+// feature_not_supported, as PostgreSQL reports "cached plan must not change result type".
+const STALE_PLAN = '0A000'
 
 /**
  * A pg client that runs repeated data statements as named prepared statements, so PostgreSQL
  * parses and plans each once per connection instead of on every call (the unnamed statement
  * Kysely's driver sends is planned every time). Names are shared by SQL text across connections
  * and capped, so queries whose text varies (IN lists) cannot grow the set without bound; schema
- * statements are never prepared, since a migration may change what they return.
+ * statements are never prepared.
+ *
+ * A migration run by a newer release under a running instance can change what a prepared
+ * statement returns (a `SELECT *` of a table that gained a column); PostgreSQL then refuses the
+ * old plan. The statement is run again unprepared and its text gets a new name, so every
+ * connection prepares it afresh: the instance keeps serving through a rolling upgrade.
  */
 function preparingClient(pgModule: typeof pg): typeof pg.Client {
   const names = new Map<string, string>()
+  let created = 0
   const nameOf = (text: string): string | undefined => {
     let name = names.get(text)
     if (name === undefined && names.size < MAX_PREPARED && DML.test(text)) {
-      name = `tessera_${names.size}`
+      name = `tessera_${created++}`
       names.set(text, name)
     }
     return name
@@ -134,9 +142,13 @@ function preparingClient(pgModule: typeof pg): typeof pg.Client {
   return class PreparingClient extends pgModule.Client {
     // biome-ignore lint/suspicious/noExplicitAny: pg's query() has a dozen overloads; this forwards them all.
     override query(config: any, values?: any, callback?: any): any {
-      const name = typeof config === 'string' ? nameOf(config) : undefined
+      const name = typeof config === 'string' && callback === undefined ? nameOf(config) : undefined
       if (name === undefined) return super.query(config, values, callback)
-      return super.query({ name, text: config, values }, callback)
+      return super.query({ name, text: config, values }).catch((error: unknown) => {
+        if ((error as { code?: unknown }).code !== STALE_PLAN) throw error
+        if (names.get(config) === name) names.delete(config)
+        return super.query(config, values)
+      })
     }
   }
 }

@@ -1,0 +1,48 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createStore, type KyselyStore } from '../../src/store/kysely-store.js'
+import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/dialects.js'
+
+const NOW = 1_800_000_000_000
+
+describe.runIf(DIALECTS.includes('postgres'))('prepared statements on PostgreSQL', () => {
+  let database: TestDatabase
+  let store: KyselyStore
+
+  beforeEach(async () => {
+    database = await createTestDatabase('postgres')
+    store = createStore(database.url, { poolSize: 1 })
+    await store.migrate()
+  })
+  afterEach(async () => {
+    await store.close()
+    await database.drop()
+  })
+
+  it('keep working when a newer release adds a column under a running instance', async () => {
+    await store.createSession({
+      id: 's1',
+      userId: null,
+      clientId: 'web',
+      scope: 'read',
+      generation: 0,
+      createdAt: NOW,
+      lastUsedAt: NOW,
+      idleExpiresAt: NOW + 1000,
+      absoluteExpiresAt: NOW + 1000,
+      rotatedAt: null,
+      prevRotatedAt: null,
+      revokedAt: null,
+      revokedReason: null,
+      userAgent: null,
+      ip: null,
+    })
+    // Prepared on the pool's one connection, with the table's current columns.
+    expect((await store.findSession('s1'))?.id).toBe('s1')
+
+    // What a migration of a later release does while this instance keeps serving.
+    await store.db.schema.alterTable('sessions').addColumn('added_later', 'text').execute()
+
+    expect((await store.findSession('s1'))?.id).toBe('s1')
+    expect((await store.findSession('s1'))?.scope).toBe('read')
+  })
+})
