@@ -1,13 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import SqliteDatabase from 'better-sqlite3'
-import {
-  type CompiledQuery,
-  Kysely,
-  type SqliteDatabase as KyselySqliteDatabase,
-  PostgresDialect,
-  SqliteDialect,
-} from 'kysely'
+import { type CompiledQuery, Kysely, PostgresDialect, SqliteDialect } from 'kysely'
 import type pg from 'pg'
 import type { Database } from './schema.js'
 import type { StoreCapabilities } from './store.js'
@@ -17,7 +11,11 @@ export interface DatabaseHandle {
   capabilities: StoreCapabilities
   /** True when the driver error means a key already exists (unique or primary key). */
   isUniqueViolation(error: unknown): boolean
-  /** SQLite only: the connection itself, for work that must not wait on a promise per statement. */
+  /**
+   * SQLite only: the connection itself, for work that must not wait on a promise per statement.
+   * A batch of rotations runs on it as one transaction of single statements (in process, a
+   * statement costs no round trip); without it (PostgreSQL) a batch is one statement over arrays.
+   */
   sync?: SyncConnection
 }
 
@@ -63,7 +61,7 @@ function openSqlite(path: string): DatabaseHandle {
       inTransaction: () => sqlite.inTransaction,
       transaction: (work) => sqlite.transaction(() => work(all))(),
     },
-    capabilities: { dialect: 'sqlite', rotationBatch: 'transaction' },
+    capabilities: { dialect: 'sqlite' },
     isUniqueViolation: (error) =>
       typeof (error as { code?: unknown })?.code === 'string' &&
       /^SQLITE_CONSTRAINT_(UNIQUE|PRIMARYKEY)$/.test((error as { code: string }).code),
@@ -72,9 +70,7 @@ function openSqlite(path: string): DatabaseHandle {
 
 // Kysely prepares every query anew; better-sqlite3 statements are reusable and the driver runs
 // them synchronously, so caching them by SQL text removes a prepare from every hot-path query.
-function statementCache(
-  sqlite: SqliteDatabase.Database,
-): KyselySqliteDatabase['prepare'] & ((sql: string) => SqliteDatabase.Statement) {
+function statementCache(sqlite: SqliteDatabase.Database): (sql: string) => SqliteDatabase.Statement {
   const cache = new Map<string, SqliteDatabase.Statement>()
   return (sql: string) => {
     let statement = cache.get(sql)
@@ -156,7 +152,7 @@ function preparingClient(pgModule: typeof pg): typeof pg.Client {
 function openPostgres(url: string, poolSize: number): DatabaseHandle {
   return {
     db: new Kysely<Database>({ dialect: new PostgresDialect({ pool: () => createPool(url, poolSize) }) }),
-    capabilities: { dialect: 'postgres', rotationBatch: 'statement' },
+    capabilities: { dialect: 'postgres' },
     isUniqueViolation: (error) => (error as { code?: unknown })?.code === '23505',
   }
 }

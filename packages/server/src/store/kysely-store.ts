@@ -346,7 +346,7 @@ export class KyselyStore implements Store {
         batch.push(item)
       }
     }
-    const sync = this.capabilities.rotationBatch === 'transaction' ? this.#handle.sync : undefined
+    const sync = this.#handle.sync
     if (sync?.inTransaction()) {
       // A transaction begun through Kysely is still open on the connection (it awaits something);
       // a batch run now would become part of it. The batch waits for the next turn instead.
@@ -367,9 +367,8 @@ export class KyselyStore implements Store {
                 const [row] = all(
                   this.#rotation({ sessionId, generation, clientId, now, idleUntil: now + idleTtlMs }),
                 )
-                if (row) return toRotated(row)
-                const [current] = all(this.#currentSession({ sessionId }))
-                return current ? { kind: 'stale', session: toSession(current) } : { kind: 'missing' }
+                if (row) return outcome(row)
+                return outcome(undefined, all(this.#currentSession({ sessionId }))[0])
               }),
             )
           : rotateInOneStatement(this.db, this.#batchRotation, batch),
@@ -681,17 +680,18 @@ type RotationRow = Pick<
   'id' | 'user_id' | 'client_id' | 'scope' | 'generation'
 > & { user_roles: string | null }
 
-const toRotated = (row: RotationRow): RotateResult => ({
-  kind: 'rotated',
-  session: {
-    id: row.id,
-    userId: row.user_id,
-    clientId: row.client_id,
-    scope: row.scope,
-    generation: row.generation,
-  },
-  userRoles: list(row.user_roles ?? ''),
-})
+/** One presentation's outcome: the row its rotation returned, else the session as it stands. */
+function outcome(rotated: RotationRow | undefined, current?: Selectable<SessionsTable>): RotateResult {
+  if (rotated) {
+    const { id, user_id, client_id, scope, generation, user_roles } = rotated
+    return {
+      kind: 'rotated',
+      session: { id, userId: user_id, clientId: client_id, scope, generation },
+      userRoles: list(user_roles ?? ''),
+    }
+  }
+  return current ? { kind: 'stale', session: toSession(current) } : { kind: 'missing' }
+}
 
 type BatchRotationParams = {
   sessionIds: string[]
@@ -704,9 +704,9 @@ type BatchRotationParams = {
 /** The most rotations one statement carries; more wait for the next turn. */
 const MAX_BATCH = 256
 
-// The batch form of the rotation statement, for PostgreSQL: the presented (session, generation,
-// client) triples arrive as three arrays, so its text — and its prepared plan — is the same for
-// any batch size. Each session appears at most once (the caller defers duplicates), and they are
+// The batch form of the rotation statement, for PostgreSQL: each presentation's session,
+// generation, client, clock and idle deadline arrive as one element of five arrays, so its text —
+// and its prepared plan — is the same for any batch size. Each session appears at most once (the caller defers duplicates), and they are
 // sorted by id, so two batches in flight lock shared rows in the same order and cannot deadlock.
 function batchRotationQuery(db: Executor, p: BatchRotationParams) {
   const presented = db
@@ -781,12 +781,7 @@ async function rotateInOneStatement(
     const found = await db.selectFrom('sessions').selectAll().where('id', 'in', unmatched).execute()
     for (const row of found) current.set(row.id, row)
   }
-  return batch.map(({ input }): RotateResult => {
-    const row = rotated.get(input.sessionId)
-    if (row) return toRotated(row)
-    const stale = current.get(input.sessionId)
-    return stale ? { kind: 'stale', session: toSession(stale) } : { kind: 'missing' }
-  })
+  return batch.map(({ input }) => outcome(rotated.get(input.sessionId), current.get(input.sessionId)))
 }
 
 // Sorted batches cannot deadlock each other, but a batch can meet another writer (a revocation

@@ -132,13 +132,6 @@ export type RotateResult =
 
 export interface StoreCapabilities {
   readonly dialect: 'sqlite' | 'postgres'
-  /**
-   * How the rotations that arrive during one turn of the event loop are committed together:
-   * `transaction` runs one statement each inside a shared transaction (SQLite, in process, where
-   * a statement costs no round trip); `statement` runs them all as one statement over arrays
-   * (PostgreSQL: one round trip and one commit for the whole batch).
-   */
-  readonly rotationBatch: 'transaction' | 'statement'
 }
 
 /** Domain operations over Tessera's state; one implementation serves every SQL dialect. */

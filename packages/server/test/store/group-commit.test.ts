@@ -1,31 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createStore, type KyselyStore } from '../../src/store/kysely-store.js'
-import type { RotateInput, RotateResult, Session } from '../../src/store/store.js'
+import type { RotateInput, RotateResult } from '../../src/store/store.js'
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/dialects.js'
-
-const NOW = 1_800_000_000_000
-const DAY = 86_400_000
-
-function session(id: string, overrides: Partial<Session> = {}): Session {
-  return {
-    id,
-    userId: 'u1',
-    clientId: 'web',
-    scope: 'read',
-    generation: 0,
-    createdAt: NOW,
-    lastUsedAt: NOW,
-    idleExpiresAt: NOW + DAY,
-    absoluteExpiresAt: NOW + 30 * DAY,
-    rotatedAt: null,
-    prevRotatedAt: null,
-    revokedAt: null,
-    revokedReason: null,
-    userAgent: null,
-    ip: null,
-    ...overrides,
-  }
-}
+import { DAY, NOW, session } from '../support/sessions.js'
 
 const presented = (sessionId: string, generation: number, clientId = 'web'): RotateInput => ({
   sessionId,

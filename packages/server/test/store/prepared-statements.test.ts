@@ -1,8 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createStore, type KyselyStore } from '../../src/store/kysely-store.js'
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/dialects.js'
-
-const NOW = 1_800_000_000_000
+import { NOW, session } from '../support/sessions.js'
 
 describe.runIf(DIALECTS.includes('postgres'))('prepared statements on PostgreSQL', () => {
   let database: TestDatabase
@@ -19,23 +18,9 @@ describe.runIf(DIALECTS.includes('postgres'))('prepared statements on PostgreSQL
   })
 
   it('keep working when a newer release adds a column under a running instance', async () => {
-    await store.createSession({
-      id: 's1',
-      userId: null,
-      clientId: 'web',
-      scope: 'read',
-      generation: 0,
-      createdAt: NOW,
-      lastUsedAt: NOW,
-      idleExpiresAt: NOW + 1000,
-      absoluteExpiresAt: NOW + 1000,
-      rotatedAt: null,
-      prevRotatedAt: null,
-      revokedAt: null,
-      revokedReason: null,
-      userAgent: null,
-      ip: null,
-    })
+    await store.createSession(
+      session('s1', { userId: null, idleExpiresAt: NOW + 1000, absoluteExpiresAt: NOW + 1000 }),
+    )
     // Prepared on the pool's one connection, with the table's current columns.
     expect((await store.findSession('s1'))?.id).toBe('s1')
 
