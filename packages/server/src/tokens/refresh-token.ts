@@ -6,6 +6,11 @@ const MAC_BYTES = 32
 const BODY_BYTES = SESSION_ID_BYTES + 4 + MAC_BYTES
 const TOKEN_LENGTH = REFRESH_TOKEN_PREFIX.length + Math.ceil((BODY_BYTES * 4) / 3)
 
+// The body's last base64url character carries 2 bits of data and 4 of padding; decoders ignore
+// the padding, so 'A', 'B', 'C' … 'P' there would all spell one token. Only the canonical spelling
+// (padding bits zero: A, Q, g or w) is accepted, so each token has exactly one string.
+const CANONICAL = /^[A-Za-z0-9_-]+[AQgw]$/
+
 export interface RefreshTokenClaims {
   sessionId: string
   generation: number
@@ -42,7 +47,7 @@ export class RefreshTokenCodec {
   decode(token: string): RefreshTokenClaims | undefined {
     if (token.length !== TOKEN_LENGTH || !token.startsWith(REFRESH_TOKEN_PREFIX)) return undefined
     const text = token.slice(REFRESH_TOKEN_PREFIX.length)
-    if (!/^[A-Za-z0-9_-]+$/.test(text)) return undefined
+    if (!CANONICAL.test(text)) return undefined
     const body = Buffer.from(text, 'base64url')
     if (body.length !== BODY_BYTES) return undefined
     const signed = body.subarray(0, SESSION_ID_BYTES + 4)

@@ -137,6 +137,14 @@ for (const dialect of DIALECTS) {
         expect(result.status).toBe(400)
         expect(result.body.error).toBe('invalid_grant')
       }
+      // The last character carries 2 data bits and 4 padding bits: a spelling with padding bits
+      // set decodes to the very same bytes, and is still not the token.
+      const last = 'AQgw'.indexOf(refresh_token.slice(-1))
+      expect(last).toBeGreaterThanOrEqual(0)
+      const respelled = `${refresh_token.slice(0, -1)}${'BRhx'[last]}`
+      const other = await refresh(server, respelled)
+      expect(other.status).toBe(400)
+      expect(other.body.error).toBe('invalid_grant')
       const long = await refresh(server, `tsr_${'A'.repeat(5000)}`)
       expect(long.status).toBe(400)
       expect(long.body.error).toBe('invalid_request')
