@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createClient, createUser, openAdmin } from '../../src/admin.js'
-import { loadConfig } from '../../src/config.js'
+import { seed } from '../proof/serve-cluster.js'
 import { createTestDatabase, REDIS_URL, scaleOutAvailable } from '../support/dialects.js'
 import { runTessera, type ServeProcess, spawnServe } from '../support/processes.js'
 import { freePort, PASSWORD, SECRET_KEY } from '../support/server.js'
@@ -35,19 +34,7 @@ async function startPair(grace: number) {
     TESSERA_REFRESH_REUSE_GRACE: String(grace),
     TESSERA_DATA_DIR: database.dataDir,
   }
-  const config = loadConfig(env)
-  const { pino } = await import('pino')
-  const admin = await openAdmin(config, pino({ level: 'silent' }))
-  await createUser(admin, { username: 'alice', password: PASSWORD, roles: ['user'] })
-  await createUser(admin, { username: 'bob', password: PASSWORD, roles: ['user'] })
-  await createClient(admin, {
-    id: 'web',
-    isPublic: true,
-    grantTypes: ['password', 'refresh_token'],
-    scopes: ['read'],
-    redirectUris: [],
-  })
-  await admin.store.close()
+  await seed(env)
   const [a, b] = await Promise.all([spawnServe(await freePort(), env), spawnServe(await freePort(), env)])
   return {
     a: a as ServeProcess,
